@@ -1,0 +1,41 @@
+# Every target does its own set-up: a fresh Debian machine (as root) needs
+# nothing prepared. Set-up steps are skipped when what they make is present.
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+ZK_JAR := /usr/share/java/zookeeper.jar
+
+.PHONY: test demo bench zookeeper venv clean
+
+test: zookeeper venv
+	$(VPY) -m pytest
+
+demo: zookeeper venv
+	$(VPY) example/demo.py
+
+bench: zookeeper venv
+	$(VPY) -m pip install -q -e '.[test,bench]'
+	$(VPY) bench/run.py
+
+# Debian's zookeeper package; `apt-get update` only when an install is needed,
+# since a fresh machine's package lists may be empty.
+zookeeper:
+	@if [ -z "$$ZOOKEEPER_CLASSPATH$$ZOOKEEPER_HOME" ] && ! [ -f $(ZK_JAR) ]; then \
+		echo "installing Debian's zookeeper package"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zookeeper; \
+	fi
+	@command -v java >/dev/null || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless; }
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info pykeeper.egg-info
