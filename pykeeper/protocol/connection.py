@@ -1,0 +1,330 @@
+"""`ClientProtocol`: the client side of one ZooKeeper session, sans-I/O.
+
+It never touches a socket or a clock. A driver calls:
+
+- `connect_frame()` when a new TCP connection is up, and sends the bytes;
+- `send(request, context)` for every request, and sends the bytes;
+- `receive(data)` with every chunk read, and acts on the events returned;
+- `connection_lost()` when the connection is gone, and fails the requests
+  it returns with ConnectionLoss.
+
+The session (id, password, last zxid seen), the armed watches and the
+credentials to re-send live here, so they survive from one connection to
+the next and every driver shares one implementation of them.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from typing import Any, Deque, List, NamedTuple, Optional, Tuple
+
+from .errors import NoNodeException, ProtocolError
+from .jute import REPLY_HEADER, Reader, Writer
+from .records import WatchedEvent, Xid
+from .requests import (
+    WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, SetWatches, strip_chroot,
+)
+from .watches import WatchRegistry
+
+_LENGTH = struct.Struct(">i")
+_HEADER = struct.Struct(">ii")
+_NO_NODE = NoNodeException.code
+
+# The server refuses SetWatches packets over its jute.maxbuffer; stay well
+# below 128 KB as the Java client does.
+SET_WATCHES_LIMIT = 128 * 1024
+DEFAULT_MAX_FRAME = 16 * 1024 * 1024
+# The server drops a connection whose request body exceeds its jute.maxbuffer
+# (default 0xfffff bytes), so such a request is refused before sending.
+DEFAULT_MAX_REQUEST = 0xFFFFF
+PROTOCOL_VERSION = 0
+
+
+class Connected(NamedTuple):
+    """The handshake finished. `new_session` is False when an existing
+    session was resumed."""
+
+    session_id: int
+    timeout_ms: int
+    read_only: bool
+    new_session: bool
+
+
+class SessionExpired(NamedTuple):
+    """The server refused to resume the session: it has expired. `watchers`
+    are every watcher that was armed in it (now dropped)."""
+
+    session_id: int
+    watchers: List[Any]
+
+
+class Reply(NamedTuple):
+    """The answer to `request`: `err` 0 and a `result`, or an error code."""
+
+    request: Request
+    context: Any
+    zxid: int
+    err: int
+    result: Any
+
+
+class Notification(NamedTuple):
+    """A watch fired on the server; `watchers` are the client watchers it fires."""
+
+    event: WatchedEvent
+    watchers: List[Any]
+
+
+class AuthReply(NamedTuple):
+    request: Auth
+    context: Any
+    err: int
+
+
+class PingReply(NamedTuple):
+    pass
+
+
+class SetWatchesReply(NamedTuple):
+    err: int
+
+
+_PING_REPLY = PingReply()
+
+
+class ClientProtocol:
+    """The protocol state of one client session across its connections."""
+
+    def __init__(self, session_timeout_ms: int = 10000, chroot: str = "",
+                 can_be_read_only: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
+                 max_request: int = DEFAULT_MAX_REQUEST) -> None:
+        self.session_timeout_ms = session_timeout_ms
+        self.chroot = chroot
+        self.can_be_read_only = can_be_read_only
+        self.max_frame = max_frame
+        self.max_request = max_request
+
+        self.session_id = 0
+        self.password = b"\x00" * 16
+        self.last_zxid = 0
+        self.negotiated_timeout_ms = 0
+        self.read_only = False
+
+        self.watches = WatchRegistry()
+        # Credentials are re-sent on every new connection.
+        self.auth: List[Auth] = []
+
+        self.handshaking = False
+        self.connected = False
+        self._xid = 0
+        self._pending: Deque[Tuple[int, Request, Any]] = deque()
+        self._pending_auth: Deque[Tuple[Auth, Any]] = deque()
+        self._buffer = bytearray()
+
+    # -- outgoing ----------------------------------------------------------
+
+    def connect_frame(self) -> bytes:
+        """Begin the handshake on a fresh connection; returns the bytes to send."""
+        if self._pending or self._pending_auth:
+            raise RuntimeError("connection_lost() must be called before reconnecting")
+        self._buffer.clear()
+        self.handshaking = True
+        self.connected = False
+        w = Writer()
+        w.int(PROTOCOL_VERSION)
+        w.long(self.last_zxid)
+        w.int(self.session_timeout_ms)
+        w.long(self.session_id)
+        w.buffer(self.password)
+        w.bool(self.can_be_read_only)
+        return _LENGTH.pack(len(w.buf)) + bytes(w.buf)
+
+    def _frame(self, xid: int, request: Request) -> bytes:
+        w = Writer()
+        w.buf += b"\x00\x00\x00\x00"
+        w.buf += _HEADER.pack(xid, request.opcode)
+        request.write(w, self.chroot)
+        size = len(w.buf) - 4
+        if size > self.max_request:
+            raise ValueError(
+                f"{request!r} encodes to {size} bytes; the server accepts at most "
+                f"{self.max_request} (its jute.maxbuffer)")
+        struct.pack_into(">i", w.buf, 0, size)
+        return bytes(w.buf)
+
+    def send(self, request: Request, context: Any = None) -> bytes:
+        """Queue `request` for a reply; returns the bytes to send.
+
+        `context` comes back unchanged in the `Reply` (a future, say).
+        """
+        if not self.connected:
+            raise RuntimeError("send() before the session is established")
+        if isinstance(request, Auth):
+            self._pending_auth.append((request, context))
+            return self._frame(Xid.AUTH, request)
+        xid = (self._xid + 1) & 0x7FFFFFFF or 1
+        frame = self._frame(xid, request)
+        self._xid = xid
+        self._pending.append((xid, request, context))
+        return frame
+
+    def ping_frame(self) -> bytes:
+        return self._frame(Xid.PING, Ping())
+
+    def close_frame(self, context: Any = None) -> bytes:
+        """A CloseSession request; its Reply means the session is gone."""
+        return self.send(CloseSession(), context)
+
+    def _session_frames(self, new_session: bool) -> List[bytes]:
+        """Credentials to re-send on every connection, and on a resumed
+        session the watches to re-arm."""
+        frames = [self._frame(Xid.AUTH, auth) for auth in self.auth]
+        self._pending_auth.extend((auth, None) for auth in self.auth)
+        if new_session or not self.watches:
+            return frames
+        data, exist, child, persistent, recursive = self.watches.set_watches_paths()
+        groups: List[List[List[str]]] = [[[], [], [], [], []]]
+        size = 0
+        for index, paths in enumerate((data, exist, child, persistent, recursive)):
+            for path in paths:
+                cost = 4 + len(path.encode("utf-8")) + len(self.chroot)
+                if size + cost > SET_WATCHES_LIMIT - 64 and size:
+                    groups.append([[], [], [], [], []])
+                    size = 0
+                groups[-1][index].append(path)
+                size += cost
+        for d, e, c, p, r in groups:
+            frames.append(self._frame(Xid.SET_WATCHES,
+                                      SetWatches(self.last_zxid, d, e, c, p, r)))
+        return frames
+
+    # -- incoming ----------------------------------------------------------
+
+    def receive(self, data: bytes) -> Tuple[List[Any], List[bytes]]:
+        """Feed bytes read from the connection.
+
+        Returns (events, frames): the events they complete, in order, and
+        bytes the protocol needs sent in answer (after a handshake: the
+        credentials and SetWatches). Raises `ProtocolError` for bytes that
+        break the protocol; the connection must then be dropped.
+        """
+        buf = self._buffer
+        buf += data
+        events: List[Any] = []
+        frames: List[bytes] = []
+        offset = 0
+        size = len(buf)
+        max_frame = self.max_frame
+        try:
+            while size - offset >= 4:
+                length = _LENGTH.unpack_from(buf, offset)[0]
+                if length < 0 or length > max_frame:
+                    raise ProtocolError(
+                        f"frame length {length} outside 0..{max_frame} (client limit)")
+                end = offset + 4 + length
+                if end > size:
+                    break
+                if self.handshaking:
+                    event = self._handshake(buf, offset + 4, end)
+                    if isinstance(event, Connected):
+                        frames.extend(self._session_frames(event.new_session))
+                else:
+                    event = self._reply(buf, offset + 4, end)
+                offset = end
+                events.append(event)
+        finally:
+            if offset:
+                del buf[:offset]
+        return events, frames
+
+    def _handshake(self, buf: bytearray, start: int, end: int) -> Any:
+        r = Reader(buf, start, end)
+        r.int()  # protocol version
+        timeout = r.int()
+        session_id = r.long()
+        password = r.buffer()
+        read_only = r.bool() if r.remaining() else False
+        self.handshaking = False
+        if timeout <= 0:
+            # The session is gone: start the next connection with a new one.
+            old = self.session_id
+            self.session_id = 0
+            self.password = b"\x00" * 16
+            self.last_zxid = 0
+            return SessionExpired(old, self.watches.clear())
+        new_session = session_id != self.session_id
+        self.session_id = session_id
+        self.password = password if password is not None else b""
+        self.negotiated_timeout_ms = timeout
+        self.read_only = read_only
+        self.connected = True
+        return Connected(session_id, timeout, read_only, new_session)
+
+    def _reply(self, buf: bytearray, start: int, end: int) -> Any:
+        if end - start < 16:
+            raise ProtocolError(f"reply of {end - start} bytes is shorter than its header")
+        xid, zxid, err = REPLY_HEADER.unpack_from(buf, start)
+        if zxid > self.last_zxid:
+            self.last_zxid = zxid
+        if xid > 0:
+            if not self._pending:
+                raise ProtocolError(f"reply for xid {xid} but no request is waiting")
+            want, request, context = self._pending[0]
+            if want != xid:
+                raise ProtocolError(f"reply for xid {xid} out of order: expected {want}")
+            self._pending.popleft()
+            result = None
+            if err == 0:
+                result = request.read_response(Reader(buf, start + 16, end), self.chroot)
+            watcher = getattr(request, "watcher", None)
+            if watcher is not None and request.watch is not None:
+                if err == 0:
+                    kind = request.watch
+                    if kind == WATCH_EXIST:
+                        kind = "data"
+                    self.watches.add(kind, request.path, watcher)
+                elif err == _NO_NODE and isinstance(request, Exists):
+                    self.watches.add(WATCH_EXIST, request.path, watcher)
+            return Reply(request, context, zxid, err, result)
+        if xid == Xid.NOTIFICATION:
+            r = Reader(buf, start + 16, end)
+            event_type = r.int()
+            state = r.int()
+            path = r.ustring()
+            if path is None:
+                raise ProtocolError("watch notification without a path")
+            path = strip_chroot(self.chroot, path)
+            return Notification(WatchedEvent(event_type, state, path),
+                                self.watches.fire(event_type, path))
+        if xid == Xid.PING:
+            return _PING_REPLY
+        if xid == Xid.AUTH:
+            if not self._pending_auth:
+                raise ProtocolError("auth reply but no auth request is waiting")
+            auth, context = self._pending_auth.popleft()
+            if err == 0 and auth not in self.auth:
+                self.auth.append(auth)
+            return AuthReply(auth, context, err)
+        if xid == Xid.SET_WATCHES:
+            return SetWatchesReply(err)
+        raise ProtocolError(f"reply with unknown xid {xid}")
+
+    # -- connection end ----------------------------------------------------
+
+    def connection_lost(self) -> List[Tuple[Request, Any]]:
+        """The connection is gone. Returns every (request, context) that was
+        waiting for a reply; none of them will get one. Watches, credentials
+        and the session stay for the next connection."""
+        lost: List[Tuple[Request, Any]] = [(r, c) for _, r, c in self._pending]
+        lost.extend((a, c) for a, c in self._pending_auth if c is not None)
+        self._pending.clear()
+        self._pending_auth.clear()
+        self._buffer.clear()
+        self.handshaking = False
+        self.connected = False
+        return lost
+
+    @property
+    def pending_count(self) -> int:
+        return len(self._pending)

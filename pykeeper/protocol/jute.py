@@ -1,0 +1,159 @@
+"""Jute, ZooKeeper's wire serialization: big-endian ints and longs,
+length-prefixed buffers and strings (-1 for null), length-prefixed vectors.
+
+`Writer` appends to a bytearray; `Reader` walks a bytes-like object and
+raises `ProtocolError` on anything truncated or impossible, never reading
+past the end or allocating from an unchecked length.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import List, Optional
+
+from .errors import ProtocolError
+
+_INT = struct.Struct(">i")
+_LONG = struct.Struct(">q")
+_INT_INT = struct.Struct(">ii")
+_REPLY_HEADER = struct.Struct(">iqi")
+_STAT = struct.Struct(">qqqqiiiqiiq")
+
+# A reply header: xid, zxid, err.
+REPLY_HEADER = _REPLY_HEADER
+STAT = _STAT
+
+
+class Writer:
+    """Builds one jute-encoded record in a growing bytearray."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def int(self, value: int) -> None:
+        self.buf += _INT.pack(value)
+
+    def long(self, value: int) -> None:
+        self.buf += _LONG.pack(value)
+
+    def bool(self, value: bool) -> None:
+        self.buf.append(1 if value else 0)
+
+    def buffer(self, value: Optional[bytes]) -> None:
+        if value is None:
+            self.buf += _INT.pack(-1)
+        else:
+            self.buf += _INT.pack(len(value))
+            self.buf += value
+
+    def ustring(self, value: Optional[str]) -> None:
+        if value is None:
+            self.buf += _INT.pack(-1)
+        else:
+            encoded = value.encode("utf-8")
+            self.buf += _INT.pack(len(encoded))
+            self.buf += encoded
+
+    def ustring_vector(self, values: Optional[List[str]]) -> None:
+        if values is None:
+            self.buf += _INT.pack(-1)
+            return
+        self.buf += _INT.pack(len(values))
+        for value in values:
+            self.ustring(value)
+
+
+class Reader:
+    """Reads jute values from `data`, starting at `offset`."""
+
+    __slots__ = ("data", "offset", "end")
+
+    def __init__(self, data: bytes, offset: int = 0, end: Optional[int] = None) -> None:
+        self.data = data
+        self.offset = offset
+        self.end = len(data) if end is None else end
+
+    def _need(self, size: int, what: str) -> int:
+        start = self.offset
+        if size < 0 or start + size > self.end:
+            raise ProtocolError(
+                f"truncated reply: {what} needs {size} bytes at offset {start}, "
+                f"{self.end - start} left"
+            )
+        self.offset = start + size
+        return start
+
+    def remaining(self) -> int:
+        return self.end - self.offset
+
+    def int(self) -> int:
+        return _INT.unpack_from(self.data, self._need(4, "int"))[0]
+
+    def long(self) -> int:
+        return _LONG.unpack_from(self.data, self._need(8, "long"))[0]
+
+    def bool(self) -> bool:
+        value = self.data[self._need(1, "boolean")]
+        if value not in (0, 1):
+            raise ProtocolError(f"bad boolean byte {value}")
+        return value == 1
+
+    def _length(self, what: str) -> int:
+        length = self.int()
+        if length < -1:
+            raise ProtocolError(f"negative {what} length {length}")
+        if length > self.end - self.offset:
+            raise ProtocolError(
+                f"{what} length {length} exceeds the {self.end - self.offset} bytes left"
+            )
+        return length
+
+    def buffer(self) -> Optional[bytes]:
+        length = self._length("buffer")
+        if length == -1:
+            return None
+        start = self.offset
+        self.offset = start + length
+        return bytes(self.data[start:start + length])
+
+    def ustring(self) -> Optional[str]:
+        length = self._length("string")
+        if length == -1:
+            return None
+        start = self.offset
+        self.offset = start + length
+        try:
+            return str(self.data[start:start + length], "utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"string is not UTF-8: {exc}") from None
+
+    def vector_length(self, min_item_size: int) -> int:
+        """A vector's element count, checked against the bytes left.
+
+        -1 (null) reads as 0: the server sends null only for "no elements".
+        """
+        count = self.int()
+        if count == -1:
+            return 0
+        if count < 0 or count * min_item_size > self.end - self.offset:
+            raise ProtocolError(f"vector of {count} elements cannot fit in the reply")
+        return count
+
+    def ustring_vector(self) -> List[str]:
+        count = self.vector_length(4)
+        out = []
+        for _ in range(count):
+            value = self.ustring()
+            if value is None:
+                raise ProtocolError("null string inside a vector")
+            out.append(value)
+        return out
+
+    def stat_fields(self) -> tuple:
+        return _STAT.unpack_from(self.data, self._need(_STAT.size, "stat"))
+
+    def expect_end(self, what: str) -> None:
+        if self.offset != self.end:
+            raise ProtocolError(f"{self.end - self.offset} unexpected bytes after {what}")

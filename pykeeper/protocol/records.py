@@ -1,0 +1,245 @@
+"""The data records of the protocol: Stat, Id, ACL, WatchedEvent, and the
+protocol's numeric constants (opcodes, event types, states, create modes)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
+
+from .errors import ProtocolError
+from .jute import Reader, Writer
+
+
+class OpCode:
+    NOTIFICATION = 0
+    CREATE = 1
+    DELETE = 2
+    EXISTS = 3
+    GET_DATA = 4
+    SET_DATA = 5
+    GET_ACL = 6
+    SET_ACL = 7
+    GET_CHILDREN = 8
+    SYNC = 9
+    PING = 11
+    GET_CHILDREN2 = 12
+    CHECK = 13
+    MULTI = 14
+    CREATE2 = 15
+    RECONFIG = 16
+    CHECK_WATCHES = 17
+    REMOVE_WATCHES = 18
+    CREATE_CONTAINER = 19
+    DELETE_CONTAINER = 20
+    CREATE_TTL = 21
+    MULTI_READ = 22
+    AUTH = 100
+    SET_WATCHES = 101
+    SASL = 102
+    GET_EPHEMERALS = 103
+    GET_ALL_CHILDREN_NUMBER = 104
+    SET_WATCHES2 = 105
+    ADD_WATCH = 106
+    WHO_AM_I = 107
+    CREATE_SESSION = -10
+    CLOSE_SESSION = -11
+    ERROR = -1
+
+
+class Xid:
+    """Reserved xids the server uses for replies that answer no request."""
+
+    NOTIFICATION = -1
+    PING = -2
+    AUTH = -4
+    SET_WATCHES = -8
+
+
+class EventType:
+    NONE = -1
+    CREATED = 1
+    DELETED = 2
+    CHANGED = 3
+    CHILD = 4
+    DATA_WATCH_REMOVED = 5
+    CHILD_WATCH_REMOVED = 6
+    PERSISTENT_WATCH_REMOVED = 7
+
+    NAMES = {
+        -1: "none", 1: "created", 2: "deleted", 3: "changed", 4: "child",
+        5: "data_watch_removed", 6: "child_watch_removed", 7: "persistent_watch_removed",
+    }
+
+
+class KeeperState:
+    DISCONNECTED = 0
+    SYNC_CONNECTED = 3
+    AUTH_FAILED = 4
+    CONNECTED_READ_ONLY = 5
+    SASL_AUTHENTICATED = 6
+    CLOSED = 7
+    EXPIRED = -112
+
+    NAMES = {
+        0: "connecting", 3: "connected", 4: "auth_failed", 5: "connected_readonly",
+        6: "sasl_authenticated", 7: "closed", -112: "expired_session",
+    }
+
+
+class CreateFlags:
+    """Create-mode numbers as sent in CreateRequest.flags."""
+
+    PERSISTENT = 0
+    EPHEMERAL = 1
+    SEQUENTIAL = 2
+    CONTAINER = 4
+    PERSISTENT_WITH_TTL = 5
+    PERSISTENT_SEQUENTIAL_WITH_TTL = 6
+
+
+class WatcherType:
+    """Watch kinds for removeWatches / checkWatches."""
+
+    CHILDREN = 1
+    DATA = 2
+    ANY = 3
+    PERSISTENT = 4
+    PERSISTENT_RECURSIVE = 5
+
+
+class AddWatchMode:
+    PERSISTENT = 0
+    PERSISTENT_RECURSIVE = 1
+
+
+class Perms:
+    READ = 1
+    WRITE = 2
+    CREATE = 4
+    DELETE = 8
+    ADMIN = 16
+    ALL = 31
+
+
+_STAT_FIELDS = ("czxid", "mzxid", "ctime", "mtime", "version", "cversion", "aversion",
+                "ephemeralOwner", "dataLength", "numChildren", "pzxid")
+
+
+class Stat(NamedTuple):
+    """A node's metadata.
+
+    Read it as attributes (`stat.version`) or, as the original pykeeper's
+    dicts were read, by key (`stat['version']`, `stat.keys()`, `dict(stat.items())`).
+    """
+
+    czxid: int
+    mzxid: int
+    ctime: int
+    mtime: int
+    version: int
+    cversion: int
+    aversion: int
+    ephemeralOwner: int
+    dataLength: int
+    numChildren: int
+    pzxid: int
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            if key not in _STAT_FIELDS:
+                raise KeyError(key)
+            return getattr(self, key)
+        return tuple.__getitem__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if key in _STAT_FIELDS else default
+
+    def keys(self) -> Tuple[str, ...]:
+        return _STAT_FIELDS
+
+    def items(self) -> Iterator[Tuple[str, int]]:
+        return zip(_STAT_FIELDS, self)
+
+    def values(self) -> Tuple[int, ...]:
+        return tuple(self)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _STAT_FIELDS
+
+    def as_dict(self) -> dict:
+        return dict(zip(_STAT_FIELDS, self))
+
+    @property
+    def owner_session_id(self) -> Optional[int]:
+        """The session owning this ephemeral node, or None for a persistent one."""
+        return self.ephemeralOwner or None
+
+
+def read_stat(reader: Reader) -> Stat:
+    return Stat._make(reader.stat_fields())
+
+
+class Id(NamedTuple):
+    """An ACL identity: a scheme ('world', 'digest', 'ip', 'auth', ...) and an id in it."""
+
+    scheme: str
+    id: str
+
+
+class ACL(NamedTuple):
+    """One access-control entry: a permission bit set granted to an `Id`."""
+
+    perms: int
+    id: Id
+
+    def __repr__(self) -> str:
+        return f"ACL(perms={self.perms}, id={self.id!r})"
+
+
+def write_acl_list(writer: Writer, acl: List[ACL]) -> None:
+    writer.int(len(acl))
+    for entry in acl:
+        writer.int(entry.perms)
+        writer.ustring(entry.id.scheme)
+        writer.ustring(entry.id.id)
+
+
+def read_acl_list(reader: Reader) -> List[ACL]:
+    count = reader.vector_length(12)
+    out = []
+    for _ in range(count):
+        perms = reader.int()
+        scheme = reader.ustring()
+        ident = reader.ustring()
+        if scheme is None or ident is None:
+            raise ProtocolError("null scheme or id in an ACL")
+        out.append(ACL(perms, Id(scheme, ident)))
+    return out
+
+
+OPEN_ACL_UNSAFE = [ACL(Perms.ALL, Id("world", "anyone"))]
+CREATOR_ALL_ACL = [ACL(Perms.ALL, Id("auth", ""))]
+READ_ACL_UNSAFE = [ACL(Perms.READ, Id("world", "anyone"))]
+
+
+class WatchedEvent(NamedTuple):
+    """What a watcher receives: the event `type`, the session `state` and the `path`.
+
+    `type_name` and `state_name` give them as words ('changed', 'connected').
+    """
+
+    type: int
+    state: int
+    path: Optional[str]
+
+    @property
+    def type_name(self) -> str:
+        return EventType.NAMES.get(self.type, str(self.type))
+
+    @property
+    def state_name(self) -> str:
+        return KeeperState.NAMES.get(self.state, str(self.state))
+
+    # The original pykeeper's ClientEvent called the state `connection_state`.
+    @property
+    def connection_state(self) -> int:
+        return self.state

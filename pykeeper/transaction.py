@@ -1,0 +1,97 @@
+"""Transactions (ZooKeeper's multi): several writes applied atomically."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, List, Optional
+
+from .paths import check_version, to_bytes, validate_path
+from .protocol import requests as rq
+from .protocol.errors import (
+    RolledBackException, RuntimeInconsistencyException, ZooKeeperException,
+)
+
+if TYPE_CHECKING:
+    from .client import ZooKeeper
+
+
+
+class Transaction:
+    """Operations queued with create/delete/set_data/check, sent together by
+    commit(). Either all of them are applied or none is.
+
+    Each method checks its arguments at once (ValueError/TypeError) and
+    returns the transaction, so calls can be chained.
+    """
+
+    def __init__(self, client: "ZooKeeper") -> None:
+        self._client = client
+        self.operations: List[rq.Request] = []
+        self.committed = False
+
+    def create(self, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
+               ephemeral: bool = False, sequence: bool = False, container: bool = False,
+               ttl: Optional[int] = None) -> "Transaction":
+        """Queue a create; its result in commit() is (path, stat)."""
+        self.operations.append(self._client._create_request(
+            path, value, acl, flags, ephemeral, sequence, container, ttl))
+        return self
+
+    def delete(self, path: str, version: int = -1) -> "Transaction":
+        """Queue a delete; its result in commit() is True."""
+        validate_path(path)
+        self.operations.append(rq.Delete(path, check_version(version)))
+        return self
+
+    def set_data(self, path: str, value: Any, version: int = -1) -> "Transaction":
+        """Queue a set; its result in commit() is the new Stat."""
+        validate_path(path)
+        self.operations.append(rq.SetData(path, to_bytes(value, self._client.max_data_size),
+                                          check_version(version)))
+        return self
+
+    set = set_data
+
+    def check(self, path: str, version: int) -> "Transaction":
+        """Queue a check that the node is at `version`; its result is True."""
+        validate_path(path)
+        self.operations.append(rq.Check(path, check_version(version)))
+        return self
+
+    def commit(self) -> List[Any]:
+        """Send the operations; returns one result per operation, in order.
+
+        If any operation fails, none is applied and its exception is raised
+        (NoNodeException, BadVersionException, ...), with `.results` holding
+        every operation's outcome (RolledBackException for the ones that
+        would have succeeded).
+        """
+        if self.committed:
+            raise ValueError("this transaction was already committed")
+        if not self.operations:
+            raise ValueError("a transaction needs at least one operation")
+        self.committed = True
+        results = self._client._commit(self.operations)
+        failure = failed_operation(results)
+        if failure is not None:
+            failure.results = results  # type: ignore[attr-defined]
+            raise failure
+        return results
+
+    def __enter__(self) -> "Transaction":
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is None and not self.committed:
+            self.commit()
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+
+def failed_operation(results: List[Any]) -> Optional[ZooKeeperException]:
+    """The exception of the operation that made a transaction fail, if any."""
+    errors = [r for r in results if isinstance(r, ZooKeeperException)]
+    for error in errors:
+        if not isinstance(error, (RolledBackException, RuntimeInconsistencyException)):
+            return error
+    return errors[0] if errors else None
