@@ -1,0 +1,33 @@
+"""Real ZooKeeper servers, ensembles and a fault-injecting proxy, for tests.
+
+    from pykeeper.testing import ZooKeeperServer
+
+    with ZooKeeperServer() as server:
+        client = pykeeper.ZooKeeper(server.hosts)
+
+Every server process is killed, and every temporary directory removed, when
+its object is closed or at interpreter exit; on Linux a server also dies with
+the Python process that started it, even on SIGKILL. The pytest fixtures
+(``zk_server``, ``zk_fresh_server``, ``zk_ensemble``, ``zk_proxy``) live in
+``pykeeper.testing.pytest_plugin``, registered automatically with pytest.
+"""
+
+from __future__ import annotations
+
+from ._install import ZooKeeperNotInstalled
+from ._ports import free_port, free_ports
+from ._wait import wait_until
+from .ensemble import ZooKeeperEnsemble
+from .proxy import FaultProxy
+from .server import ServerStartError, ZooKeeperServer
+
+__all__ = [
+    "FaultProxy",
+    "ServerStartError",
+    "ZooKeeperEnsemble",
+    "ZooKeeperNotInstalled",
+    "ZooKeeperServer",
+    "free_port",
+    "free_ports",
+    "wait_until",
+]

@@ -1,0 +1,327 @@
+"""Run one real ZooKeeper server (standalone, or a member of an ensemble)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import time
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from . import _process
+from ._install import find_java, zookeeper_classpath
+from ._ports import free_port
+
+__all__ = ["ZooKeeperServer", "ServerStartError", "four_letter"]
+
+log = logging.getLogger("pykeeper.testing")
+
+MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+
+JVM_OPTIONS = (
+    "-Xmx256m",
+    "-XX:+UseSerialGC",
+    # C1 only: the server starts in ~0.3 s instead of ~0.5 s and tests never
+    # run it long enough for C2 to pay off.
+    "-XX:TieredStopAtLevel=1",
+    # No /tmp/hsperfdata_<user>/<pid> file, which SIGKILL would leave behind.
+    "-XX:-UsePerfData",
+    # TTL nodes (and container-node tests that need them) are refused otherwise.
+    "-Dzookeeper.extendedTypesEnabled=true",
+    "-Dzookeeper.admin.enableServer=false",
+    "-Dorg.slf4j.simpleLogger.showDateTime=true",
+    "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+)
+
+# Time allowed for one `srvr` probe while waiting for a start: a connection
+# made in the first ~0.1 s after the port opens can hang until this expires.
+_PROBE_TIMEOUT = 0.15
+_PROBE_INTERVAL = 0.05
+_LOG_TAIL_BYTES = 6000
+
+
+class ServerStartError(RuntimeError):
+    """A server process exited, or did not serve in time; ``log_tail`` holds its last output."""
+
+    def __init__(self, message: str, log_tail: str = "") -> None:
+        text = message
+        if log_tail:
+            text += "\n--- last lines of the server log ---\n" + log_tail
+        super().__init__(text)
+        self.log_tail = log_tail
+
+
+def four_letter(host: str, port: int, word: str, timeout: float = 1.0) -> str:
+    """Send a four-letter command and return the whole reply as text.
+
+    ``timeout`` bounds the whole exchange. Raises OSError (ConnectionRefusedError,
+    socket.timeout, ...) when the server cannot be reached or does not finish
+    replying in time.
+    """
+    if len(word) != 4:
+        raise ValueError(f"four-letter words have four letters, not {word!r}")
+    deadline = time.monotonic() + timeout
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(word.encode("ascii"))
+        chunks: List[bytes] = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout(f"{word} reply from {host}:{port} incomplete after {timeout:g} s")
+            sock.settimeout(remaining)
+            chunk = sock.recv(65536)
+            if not chunk:
+                return b"".join(chunks).decode("utf-8", "replace")
+            chunks.append(chunk)
+
+
+def parse_mode(srvr_reply: str) -> Optional[str]:
+    """Return the ``Mode:`` of a ``srvr`` reply (standalone, leader, follower, observer) or None."""
+    for line in srvr_reply.splitlines():
+        if line.startswith("Mode:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def _format_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class ZooKeeperServer:
+    """A real ZooKeeper server process on 127.0.0.1 with its own temporary data directory.
+
+    ``extra_config`` entries are added to (or, with value None, removed from)
+    the generated zoo.cfg; ``java_options`` are appended to the JVM flags, so
+    they win over the defaults. ``port`` and ``data_dir`` are chosen and
+    created when not given; a given ``data_dir`` belongs to the caller and
+    is not removed by ``close()``. ``server_id`` writes a ``myid`` file, as
+    ensemble members need.
+
+    Raises ZooKeeperNotInstalled when Java or ZooKeeper cannot be found,
+    ValueError for ``clientPort``/``dataDir`` in ``extra_config``.
+    """
+
+    def __init__(
+        self,
+        tick_time: int = 200,
+        extra_config: Optional[Mapping[str, object]] = None,
+        java_options: Sequence[str] = (),
+        *,
+        port: Optional[int] = None,
+        data_dir: Optional[str] = None,
+        server_id: Optional[int] = None,
+        min_session_timeout: int = 400,
+        max_session_timeout: int = 30000,
+        start_timeout: float = 30.0,
+        java: Optional[str] = None,
+        classpath: Optional[Sequence[str]] = None,
+    ) -> None:
+        for key in ("clientPort", "dataDir"):
+            if key in (extra_config or {}):
+                raise ValueError(f"pass {key} as port=/data_dir=, not in extra_config")
+        self._java = java or find_java()
+        self._classpath = list(classpath) if classpath is not None else zookeeper_classpath()
+        self._port = port if port is not None else free_port()
+        self._owns_dir = data_dir is None
+        if data_dir is None:
+            self._data_dir = _process.make_temp_dir()
+        else:
+            self._data_dir = os.path.abspath(data_dir)
+            os.makedirs(self._data_dir, exist_ok=True)
+        self._server_id = server_id
+        self._java_options = list(java_options)
+        self.start_timeout = start_timeout
+        self._proc: Optional[subprocess.Popen] = None
+        self._closed = False
+        config: Dict[str, object] = {
+            "tickTime": tick_time,
+            "minSessionTimeout": min_session_timeout,
+            "maxSessionTimeout": max_session_timeout,
+            "dataDir": self._data_dir,
+            "clientPort": self._port,
+            "clientPortAddress": "127.0.0.1",
+            "4lw.commands.whitelist": "*",
+            "admin.enableServer": False,
+            "maxClientCnxns": 0,
+            # Each commit still reaches the OS before the reply (so data
+            # survives a SIGKILL), only the fsync is skipped: on slow disks
+            # fsync per write made test suites several times slower.
+            "forceSync": "no",
+        }
+        for key, value in (extra_config or {}).items():
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+        self._config = {k: _format_value(v) for k, v in config.items()}
+
+    # -- read-only facts -------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The client port (on 127.0.0.1)."""
+        return self._port
+
+    @property
+    def hosts(self) -> str:
+        """The connect string for clients: ``"127.0.0.1:PORT"``."""
+        return f"127.0.0.1:{self._port}"
+
+    @property
+    def data_dir(self) -> str:
+        """Directory holding zoo.cfg, server.log and the server's data."""
+        return self._data_dir
+
+    @property
+    def config_path(self) -> str:
+        return os.path.join(self._data_dir, "zoo.cfg")
+
+    @property
+    def log_path(self) -> str:
+        """The server's combined stdout/stderr, appended to across restarts."""
+        return os.path.join(self._data_dir, "server.log")
+
+    @property
+    def config(self) -> Dict[str, str]:
+        """A copy of the zoo.cfg settings."""
+        return dict(self._config)
+
+    @property
+    def pid(self) -> Optional[int]:
+        """The Java process id while the server process exists, else None."""
+        return self._proc.pid if self._proc is not None and self.running else None
+
+    @property
+    def running(self) -> bool:
+        """True while the server process is alive (whether or not it serves yet)."""
+        return self._proc is not None and _process.poll(self._proc) is None
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self, wait: bool = True, timeout: Optional[float] = None) -> None:
+        """Start the server process; a no-op if it is already running.
+
+        With ``wait``, return only once ``srvr`` reports a Mode (the server
+        serves clients); an ensemble member without a quorum never does, so
+        start those with ``wait=False``. Raises ServerStartError (the process
+        is killed first) if it dies or does not serve within ``timeout``
+        (default ``start_timeout``), RuntimeError after ``close()``.
+        """
+        if self._closed:
+            raise RuntimeError("this ZooKeeperServer is closed")
+        if self.running:
+            return
+        self.stop()  # forget (and reap) a process that died on its own
+        self._write_files()
+        argv = [
+            self._java,
+            *JVM_OPTIONS,
+            f"-Djava.io.tmpdir={self._data_dir}",
+            *self._java_options,
+            "-cp",
+            os.pathsep.join(self._classpath),
+            MAIN_CLASS,
+            self.config_path,
+        ]
+        with open(self.log_path, "ab") as f:
+            f.write(f"--- pykeeper: starting server on port {self._port} at {time.ctime()} ---\n".encode())
+        self._proc = _process.spawn(argv, log_path=self.log_path, cwd=self._data_dir)
+        log.debug("ZooKeeper server %s starting, pid %d, dir %s", self.hosts, self._proc.pid, self._data_dir)
+        if wait:
+            try:
+                self.wait_until_serving(timeout)
+            except BaseException:
+                self.stop()
+                raise
+
+    def wait_until_serving(self, timeout: Optional[float] = None) -> str:
+        """Poll ``srvr`` until the server reports a Mode, and return that mode.
+
+        Raises ServerStartError if the process is not running or exits, or if
+        ``timeout`` (default ``start_timeout``) passes first.
+        """
+        limit = self.start_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while True:
+            proc = self._proc
+            code = _process.poll(proc) if proc is not None else None
+            if proc is None or code is not None:
+                detail = "was never started" if proc is None else f"exited with status {code}"
+                raise ServerStartError(f"ZooKeeper server on port {self._port} {detail}", self.log_tail())
+            mode = self.mode(timeout=_PROBE_TIMEOUT)
+            if mode is not None:
+                return mode
+            if time.monotonic() >= deadline:
+                raise ServerStartError(
+                    f"ZooKeeper server on port {self._port} (pid {proc.pid}) not serving after {limit:g} s",
+                    self.log_tail(),
+                )
+            time.sleep(_PROBE_INTERVAL)
+
+    def stop(self) -> None:
+        """Kill the server at once (SIGKILL, no clean shutdown) and reap it; a no-op if stopped."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            _process.kill(proc)
+            log.debug("ZooKeeper server %s stopped", self.hosts)
+
+    def restart(self, wait: bool = True, timeout: Optional[float] = None) -> None:
+        """``stop()`` then ``start()`` with the same port, data and config."""
+        self.stop()
+        self.start(wait=wait, timeout=timeout)
+
+    def close(self) -> None:
+        """Stop the server and delete its directory (if this object created it); idempotent."""
+        self._closed = True
+        self.stop()
+        if self._owns_dir:
+            _process.remove_temp_dir(self._data_dir)
+
+    def __enter__(self) -> "ZooKeeperServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- talking to it -------------------------------------------------------
+
+    def four_letter(self, word: str, timeout: float = 1.0) -> str:
+        """Send a four-letter command (``srvr``, ``ruok``, ``mntr``, ...) and return the reply.
+
+        Raises OSError when the server cannot be reached or is too slow.
+        """
+        return four_letter("127.0.0.1", self._port, word, timeout)
+
+    def mode(self, timeout: float = 1.0) -> Optional[str]:
+        """Return ``standalone``, ``leader``, ``follower`` or ``observer``; None if not serving or unreachable."""
+        try:
+            return parse_mode(self.four_letter("srvr", timeout))
+        except OSError:
+            return None
+
+    def log_tail(self, max_bytes: int = _LOG_TAIL_BYTES) -> str:
+        """Return the end of ``server.log`` ('' if there is none yet)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - max_bytes))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _write_files(self) -> None:
+        with open(self.config_path, "w") as f:
+            f.write("# written by pykeeper.testing\n")
+            for key, value in self._config.items():
+                f.write(f"{key}={value}\n")
+        if self._server_id is not None:
+            with open(os.path.join(self._data_dir, "myid"), "w") as f:
+                f.write(f"{self._server_id}\n")
+
+    def __repr__(self) -> str:
+        state = f"pid {self.pid}" if self.running else "stopped"
+        return f"<ZooKeeperServer {self.hosts} {state} {self._data_dir}>"
