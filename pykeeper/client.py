@@ -7,7 +7,7 @@ import threading
 import time
 from concurrent.futures import Future
 from enum import Enum
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import recursive
 from .events import EventThread, Multicast
@@ -21,7 +21,6 @@ from .protocol.errors import (
 )
 from .protocol.records import (
     ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, KeeperState, Stat, WatchedEvent,
-    WatcherType,
 )
 from .threaded import ThreadedConnection
 from .transaction import Transaction
@@ -144,6 +143,12 @@ class ZooKeeper:
         gave a session in time. Calling it on a connected client does nothing.
         """
         with self._lock:
+            stale = self._connection is not None and not self._connection.alive
+        if stale:
+            # The previous connection gave up (auth failed, or the session
+            # expired with reconnect off): start over with a new one.
+            self.close()
+        with self._lock:
             if self._connection is None:
                 self._protocol = ClientProtocol(
                     int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
@@ -171,12 +176,18 @@ class ZooKeeper:
         with self._lock:
             connection, events = self._connection, self._events
             self._connection = None
-            self._events = None
+            # The session ends here: client_id / session_id must not go on
+            # reporting it (the connection keeps its own reference).
+            self._protocol = None
         if connection is None:
             return
         connection.close(timeout)
         with self._lock:
-            self._set_state_locked(State.CLOSED)
+            # Clear _events only after the move to CLOSED, so that listeners
+            # and on_state hear of it like of every other state change.
+            if self._events is events:  # (not replaced by a connect() meanwhile)
+                self._set_state_locked(State.CLOSED)
+                self._events = None
         if events is not None:
             events.stop(max(0.0, deadline - time.monotonic()))
 
@@ -187,14 +198,6 @@ class ZooKeeper:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        connection = getattr(self, "_connection", None)
-        if connection is not None:
-            try:
-                self.close(timeout=0.5)
-            except Exception:
-                pass
 
     def __repr__(self) -> str:
         return f"<pykeeper.ZooKeeper {self.hosts!r} {self.state_name} at 0x{id(self):x}>"
@@ -292,8 +295,13 @@ class ZooKeeper:
 
     def on_connecting(self) -> None:
         with self._lock:
-            if self._state not in (State.CLOSED,) or self._connection is not None:
+            if self._connection is not None:
                 self._set_state_locked(State.CONNECTING)
+
+    def on_associating(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._set_state_locked(State.ASSOCIATING)
 
     def on_connected(self, event: Connected) -> None:
         with self._lock:

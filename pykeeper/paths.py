@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-# Code points the server rejects in a path (its PathUtils rules).
-_BAD_CHARS = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]")
+# Code points the server rejects in a path (its PathUtils rules). The server
+# checks Java (UTF-16) chars, so every code point above U+FFFF -- sent as a
+# surrogate pair, inside its rejected U+D800..U+F8FF -- is refused too.
+_BAD_CHARS = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff"
+                        "\U00010000-\U0010ffff]")
 
 DEFAULT_MAX_DATA = 1024 * 1024
 

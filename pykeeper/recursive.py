@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, List, Tuple
+from typing import TYPE_CHECKING, Any, List
 
 from .paths import to_bytes, validate_path
 from .protocol.errors import NodeExistsException, NoNodeException, NotEmptyException

@@ -41,6 +41,7 @@ class Handler(TypingProtocol):
     """What the driver tells its client, always from the I/O thread."""
 
     def on_connecting(self) -> None: ...
+    def on_associating(self) -> None: ...
     def on_connected(self, event: Connected) -> None: ...
     def on_disconnected(self) -> None: ...
     def on_session_expired(self, event: SessionExpired) -> None: ...
@@ -98,6 +99,11 @@ class ThreadedConnection:
     def start(self) -> None:
         self._thread.start()
 
+    @property
+    def alive(self) -> bool:
+        """False once the I/O thread has given up or been stopped."""
+        return not self._stopping
+
     # -- caller side ---------------------------------------------------------
 
     def send(self, request: Request) -> Future:
@@ -108,9 +114,15 @@ class ThreadedConnection:
         """
         future: Future = Future()
         with self._lock:
-            if self._closing or self._stopping:
-                raise self._final_error or ClientClosedException(
-                    "the client is closed; create a new one or call connect() again")
+            # _final_error counts as soon as it is set: the I/O thread stops
+            # a moment later, and a call in between must not see a mere
+            # ConnectionLoss (it raced add_auth's AuthFailed that way).
+            if self._closing or self._stopping or self._final_error is not None:
+                error = self._final_error
+                if error is not None:
+                    raise type(error)(str(error), request.path)
+                raise ClientClosedException(
+                    "the client is closed; call connect() to start it again")
             if not self.protocol.connected:
                 raise ConnectionLossException(
                     "not connected to a server (reconnecting)", request.path)
@@ -190,6 +202,7 @@ class ThreadedConnection:
                     failures_in_round += 1
                     continue
                 self.address = address
+                self.handler.on_associating()
                 established = self._serve(sock, address)
                 if established:
                     backoff = 0.05
@@ -357,19 +370,22 @@ class ThreadedConnection:
                 self.handler.on_connected(event)
             elif kind is AuthReply:
                 if event.err:
-                    error = exception_for(event.err)
-                    if event.context is not None:
-                        resolve(event.context, error=error)
+                    # Stop and move to auth_failed before add_auth() returns,
+                    # so its caller sees that state and AuthFailed from then on.
                     self._final_error = AuthFailedException(
                         f"authentication failed for scheme {event.request.scheme!r}")
                     self.handler.on_auth_failed()
+                    if event.context is not None:
+                        resolve(event.context, error=exception_for(event.err))
                 elif event.context is not None:
                     resolve(event.context, None)
             elif kind is SessionExpired:
                 log.warning("session 0x%x expired", event.session_id)
-                self.handler.on_session_expired(event)
+                # (set before the state change, so a caller that sees
+                # expired_session gets SessionExpired, not ConnectionLoss)
                 if not self.reconnect:
                     self._final_error = SessionExpiredException("the session expired")
+                self.handler.on_session_expired(event)
             elif kind is SetWatchesReply and event.err:
                 log.warning("re-arming watches failed with error %d", event.err)
         return established

@@ -31,7 +31,7 @@ class Transaction:
     def create(self, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
                ephemeral: bool = False, sequence: bool = False, container: bool = False,
                ttl: Optional[int] = None) -> "Transaction":
-        """Queue a create; its result in commit() is (path, stat)."""
+        """Queue a create; its result in commit() is the created path."""
         self.operations.append(self._client._create_request(
             path, value, acl, flags, ephemeral, sequence, container, ttl))
         return self
@@ -71,6 +71,10 @@ class Transaction:
             raise ValueError("a transaction needs at least one operation")
         self.committed = True
         results = self._client._commit(self.operations)
+        # Servers differ in whether a create inside a multi answers with
+        # (path, stat) or the path alone (ZOOKEEPER-4026): give the path.
+        results = [r[0] if isinstance(op, rq.Create) and isinstance(r, tuple) else r
+                   for op, r in zip(self.operations, results)]
         failure = failed_operation(results)
         if failure is not None:
             failure.results = results  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any, Deque, List, NamedTuple, Optional, Tuple
+from typing import Any, Deque, List, NamedTuple, Tuple
 
 from .errors import NoNodeException, ProtocolError
 from .jute import REPLY_HEADER, Reader, Writer

@@ -437,7 +437,7 @@ class Multi(Request):
         while True:
             op_type = r.int()
             done = r.bool()
-            err = r.int()
+            r.int()  # the header's err; an error result repeats it in its body
             if done:
                 break
             if op_type == OpCode.ERROR:

@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from pykeeper.protocol import (
-    AuthReply, ClientProtocol, Connected, EventType, Notification, PingReply, ProtocolError,
+    AuthReply, ClientProtocol, Connected, EventType, PingReply, ProtocolError,
     SessionExpired, SetWatchesReply,
 )
 from pykeeper.protocol import requests as rq
