@@ -4,7 +4,6 @@
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
-ZK_JAR := /usr/share/java/zookeeper.jar
 
 .PHONY: test demo bench zookeeper venv clean
 
@@ -21,7 +20,8 @@ bench: zookeeper venv
 # Debian's zookeeper package; `apt-get update` only when an install is needed,
 # since a fresh machine's package lists may be empty.
 zookeeper:
-	@if [ -z "$$ZOOKEEPER_CLASSPATH$$ZOOKEEPER_HOME" ] && ! [ -f $(ZK_JAR) ]; then \
+	@if [ -z "$$ZOOKEEPER_CLASSPATH$$ZOOKEEPER_HOME" ] && \
+	    ! dpkg-query -W -f='$${Status}' zookeeper 2>/dev/null | grep -q "install ok installed"; then \
 		echo "installing Debian's zookeeper package"; \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zookeeper; \
