@@ -19,6 +19,7 @@ from .protocol.records import (
     ACL, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
     Perms, Stat, WatchedEvent,
 )
+from .retry import RetryPolicy
 from .transaction import Transaction
 
 # The original API's names.
@@ -30,7 +31,7 @@ __version__ = "0.2.0.dev0"
 __all__ = [
     "ACL", "ALL_EXCEPTIONS", "CREATOR_ALL_ACL", "ClientClosedException", "ClientEvent",
     "EPHEMERAL", "EventType", "Id", "KeeperState", "OPEN_ACL_UNSAFE", "Perms",
-    "ProtocolError", "READ_ACL_UNSAFE", "RolledBackException", "SEQUENCE", "Stat", "State",
+    "ProtocolError", "READ_ACL_UNSAFE", "RetryPolicy", "RolledBackException", "SEQUENCE", "Stat", "State",
     "TimeoutException", "Transaction", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",
     "ZooKeeperException", "install_log_stream", "join", "uninstall_log_stream",
 ] + [cls.__name__ for cls in ALL_EXCEPTIONS]

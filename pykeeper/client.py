@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from enum import Enum
 from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
-from . import recursive
+from . import recursive, retried_writes
 from .events import EventThread, Multicast
 from .hosts import parse_hosts
 from .paths import DEFAULT_MAX_DATA, check_version, to_bytes, validate_path
@@ -19,6 +19,7 @@ from .protocol.errors import (
     AuthFailedException, ClientClosedException, NoNodeException, SessionExpiredException,
     TimeoutException,
 )
+from .retry import RetryPolicy, current_attempt, run_with_retry
 from .protocol.records import (
     ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, KeeperState, Stat, WatchedEvent,
 )
@@ -107,7 +108,7 @@ class ZooKeeper:
     def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
                  session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
                  max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
-                 close_timeout: float = 5.0) -> None:
+                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -120,6 +121,9 @@ class ZooKeeper:
         self.max_data_size = max_data_size
         self.can_be_read_only = can_be_read_only
         self.close_timeout = close_timeout
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a pykeeper.RetryPolicy, not {type(retry).__name__}")
+        self.retry_policy = retry
 
         self.on_state = Multicast()
         self.on_event = Multicast()
@@ -231,6 +235,21 @@ class ZooKeeper:
     def session_id(self) -> Optional[int]:
         protocol = self._protocol
         return protocol.session_id or None if protocol else None
+
+    @property
+    def last_zxid(self) -> int:
+        """The newest transaction id this client has seen (0 before any)."""
+        protocol = self._protocol
+        return protocol.last_zxid if protocol else 0
+
+    @property
+    def current_server(self) -> Optional[str]:
+        """"host:port" of the server the client is connected to, or None."""
+        connection = self._connection
+        if connection is None or self._state not in _CONNECTED_STATES:
+            return None
+        address = connection.address
+        return str(address) if address is not None else None
 
     @property
     def negotiated_session_timeout(self) -> Optional[float]:
@@ -358,7 +377,30 @@ class ZooKeeper:
         return connection.send(request)
 
     def _call(self, request: rq.Request) -> Any:
+        policy = self.retry_policy
+        if policy is not None and request.idempotent and current_attempt() is None:
+            return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
         return self._send(request).result()
+
+    def _call_once(self, request: rq.Request) -> Any:
+        return self._send(request).result()
+
+    def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call `fn(*args, **kwargs)`, retrying it across connection losses.
+
+        Retries ConnectionLossException and OperationTimeoutException under
+        the client's `retry` policy (default: RetryPolicy()), waiting for the
+        client to reconnect between tries. Writes made inside are safe to
+        repeat: a create, set or delete whose first try may have been
+        applied is checked rather than applied twice, and a sequential
+        create gets a protected name ("_c_<guid>-<name>") so that a retry
+        finds its node instead of making a second one.
+
+        Returns what `fn` returns; raises its last error when the policy's
+        tries or deadline run out, and any other error at once.
+        """
+        return run_with_retry(self.retry_policy or RetryPolicy(), self.wait_until_connected,
+                              fn, *args, **kwargs)
 
     # -- reads --------------------------------------------------------------------
 
@@ -471,8 +513,12 @@ class ZooKeeper:
                 ephemeral: bool = False, sequence: bool = False, container: bool = False,
                 ttl: Optional[int] = None) -> Tuple[str, Stat]:
         """Like create(), but returns (path, stat of the new node)."""
-        return self._call(self._create_request(path, value, acl, flags, ephemeral, sequence,
-                                               container, ttl))
+        request = self._create_request(path, value, acl, flags, ephemeral, sequence,
+                                       container, ttl)
+        attempt = current_attempt()
+        if attempt is not None:
+            return retried_writes.create(self, request, attempt)
+        return self._call(request)
 
     def set(self, path: str, value: Data, version: int = -1) -> Stat:
         """Replace the node's data; returns its new Stat.
@@ -481,8 +527,11 @@ class ZooKeeper:
         version (else BadVersionException). Raises NoNodeException.
         """
         validate_path(path)
-        return self._call(rq.SetData(path, to_bytes(value, self.max_data_size),
-                                     check_version(version)))
+        request = rq.SetData(path, to_bytes(value, self.max_data_size), check_version(version))
+        attempt = current_attempt()
+        if attempt is not None:
+            return retried_writes.set_data(self, request, attempt)
+        return self._call(request)
 
     def set2(self, path: str, value: Data, version: int = -1) -> Stat:
         """The original API's name for set(): returns the new Stat."""
@@ -494,7 +543,12 @@ class ZooKeeper:
         validate_path(path)
         if path == "/":
             raise ValueError("cannot delete the root node '/'")
-        self._call(rq.Delete(path, check_version(version)))
+        request = rq.Delete(path, check_version(version))
+        attempt = current_attempt()
+        if attempt is not None:
+            retried_writes.delete(self, request, attempt)
+        else:
+            self._call(request)
 
     def set_acl(self, path: str, acl: Any, version: Any = -1) -> Stat:
         """Replace the node's ACL; returns its new Stat.
