@@ -15,15 +15,17 @@ from .hosts import parse_hosts
 from .paths import DEFAULT_MAX_DATA, check_version, to_bytes, validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
+from .protocol.watches import KINDS
 from .protocol.errors import (
-    AuthFailedException, ClientClosedException, NoNodeException, SessionExpiredException,
-    TimeoutException,
+    AuthFailedException, ClientClosedException, NoNodeException, NoWatcherException,
+    SessionExpiredException, TimeoutException, UnimplementedException,
 )
 from .retry import RetryPolicy, current_attempt, run_with_retry
 from .protocol.records import (
     ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, KeeperState, Stat, WatchedEvent,
+    WatcherType,
 )
-from .threaded import ThreadedConnection
+from .threaded import ThreadedConnection, resolve
 from .transaction import Transaction
 
 log = logging.getLogger("pykeeper")
@@ -86,6 +88,18 @@ def _acl_list(acl: Optional[Iterable[Any]]) -> List[ACL]:
 def _check_watcher(watcher: Any) -> None:
     if watcher is not None and not callable(watcher):
         raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
+
+
+# remove_watches kinds: (client watch tables, server WatcherType, removal event type).
+_REMOVABLE = {
+    "data": [(("data", "exist"), WatcherType.DATA, EventType.DATA_WATCH_REMOVED)],
+    "child": [(("child",), WatcherType.CHILDREN, EventType.CHILD_WATCH_REMOVED)],
+    "persistent": [(("persistent",), WatcherType.PERSISTENT,
+                    EventType.PERSISTENT_WATCH_REMOVED)],
+    "recursive": [(("recursive",), WatcherType.PERSISTENT_RECURSIVE,
+                   EventType.PERSISTENT_WATCH_REMOVED)],
+}
+_REMOVABLE["any"] = [group for groups in list(_REMOVABLE.values()) for group in groups]
 
 
 class ZooKeeper:
@@ -355,9 +369,21 @@ class ZooKeeper:
                 self._state_changed.notify_all()
 
     def _deliver(self, event: WatchedEvent, watchers: List[Any]) -> None:
+        # Inline watchers (pykeeper's own caches) run right here, on the I/O
+        # thread, so no read can see a cache entry the server already
+        # invalidated; they only update memory and never block.
+        queued = []
+        for watcher in watchers:
+            if getattr(watcher, "inline", False):
+                try:
+                    watcher(event)
+                except Exception:
+                    log.exception("inline watcher %r raised for %r", watcher, event)
+            else:
+                queued.append(watcher)
         events = self._events
         if events is not None:
-            events.put(self._run_watchers, event, watchers)
+            events.put(self._run_watchers, event, queued)
 
     def _run_watchers(self, event: WatchedEvent, watchers: List[Any]) -> None:
         for watcher in watchers:
@@ -381,6 +407,22 @@ class ZooKeeper:
         if policy is not None and request.idempotent and current_attempt() is None:
             return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
         return self._send(request).result()
+
+    def _send_mapped(self, request: rq.Request, fn: Callable[[Future], Any]) -> "Future[Any]":
+        """A future of `fn(reply future)`: fn returns the result or raises."""
+        inner = self._send(request)
+        outer: Future = Future()
+
+        def done(f: Future) -> None:
+            try:
+                result = fn(f)
+            except BaseException as exc:
+                resolve(outer, error=exc)
+            else:
+                resolve(outer, result)
+
+        inner.add_done_callback(done)
+        return outer
 
     def _call_once(self, request: rq.Request) -> Any:
         return self._send(request).result()
@@ -440,6 +482,40 @@ class ZooKeeper:
         children, stat = self._call(rq.GetChildren(path, watcher))
         return (children, stat) if include_stat else children
 
+    def get_async(self, path: str, watcher: Optional[Watcher] = None) -> "Future[Tuple[bytes, Stat]]":
+        """Send get() and return at once: a Future of (data, stat).
+
+        Many calls may be in flight at once on the one connection; replies
+        come in the order the calls were made. The future fails with the
+        same exceptions get() raises. Callbacks added to it run on the
+        I/O thread: keep them short and do not block in them.
+        """
+        validate_path(path)
+        _check_watcher(watcher)
+        return self._send(rq.GetData(path, watcher))
+
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> "Future[Any]":
+        """Send get_children() and return at once: a Future of its result."""
+        validate_path(path)
+        _check_watcher(watcher)
+        if include_stat:
+            return self._send(rq.GetChildren(path, watcher))
+        return self._send_mapped(rq.GetChildren(path, watcher), lambda f: f.result()[0])
+
+    def exists_async(self, path: str, watcher: Optional[Watcher] = None) -> "Future[Optional[Stat]]":
+        """Send exists() and return at once: a Future of the Stat or None."""
+        validate_path(path)
+        _check_watcher(watcher)
+
+        def stat_or_none(f: Future) -> Optional[Stat]:
+            try:
+                return f.result()
+            except NoNodeException:
+                return None
+
+        return self._send_mapped(rq.Exists(path, watcher), stat_or_none)
+
     def get_acl(self, path: str) -> Tuple[List[ACL], Stat]:
         """(acl list, stat) of the node. Raises NoNodeException."""
         validate_path(path)
@@ -460,6 +536,79 @@ class ZooKeeper:
         """How many nodes there are below `path`, at any depth (server 3.6+)."""
         validate_path(path)
         return self._call(rq.GetAllChildrenNumber(path))
+
+    # -- persistent watches and watch removal -----------------------------------------
+
+    def add_watch(self, path: str, watcher: Watcher, recursive: bool = False) -> None:
+        """Arm a persistent watch on `path` (server 3.6+).
+
+        `watcher(event)` is called for every change of the node (created,
+        changed, deleted, child added or removed) until the watch is removed;
+        with `recursive`, for every created/changed/deleted node at or
+        below `path` (not for child-list changes). The watch survives
+        reconnects; it ends with the session. Raises UnimplementedException
+        on servers older than 3.6.
+        """
+        validate_path(path)
+        if not callable(watcher):
+            raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
+        try:
+            self._call(rq.AddWatch(path, watcher, recursive))
+        except UnimplementedException:
+            raise UnimplementedException(
+                "persistent watches need a ZooKeeper server 3.6 or newer", path) from None
+
+    def remove_watches(self, path: str, watcher: Optional[Watcher] = None,
+                       kind: str = "any") -> None:
+        """Remove `watcher` (or every watcher) of `kind` from `path`.
+
+        `kind` is "data" (get/exists watchers), "child", "persistent",
+        "recursive" or "any". Each removed watcher is called once more with
+        a *_watch_removed event. The server is told once no watcher of
+        that kind is left on the path. Raises NoWatcherException if nothing
+        matched.
+        """
+        validate_path(path)
+        groups = _REMOVABLE.get(kind)
+        if groups is None:
+            raise ValueError(f"kind must be one of {', '.join(_REMOVABLE)}, not {kind!r}")
+        connection = self._connection
+        if connection is None:
+            raise ClientClosedException("the client is not connected: call connect() first")
+
+        def take(protocol: ClientProtocol) -> Tuple[List[Tuple[Any, int]], List[int]]:
+            removed: List[Tuple[Any, int]] = []
+            emptied: List[int] = []
+            for tables, server_type, event_type in groups:
+                gone = [w for table in tables
+                        for w in protocol.watches.remove(table, path, watcher)]
+                if gone:
+                    removed.extend((w, event_type) for w in gone)
+                    if not any(protocol.watches.has(table, path) for table in tables):
+                        emptied.append(server_type)
+            if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE)
+                   for t in emptied):
+                # Servers up to 3.8 refuse the persistent watcher types here
+                # (MarshallingError) and remove persistent watches only with
+                # ANY, which would take the path's other watches too: send it
+                # only when the client has nothing else armed on the path. A
+                # persistent watch left on the server just sends events no
+                # watcher receives, until the session ends.
+                emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
+                if not any(protocol.watches.has(kind, path) for kind in KINDS):
+                    emptied = [WatcherType.ANY]
+            return removed, emptied
+
+        removed, emptied = connection.locked(take)
+        if not removed:
+            raise NoWatcherException(path=path)
+        for server_type in emptied:
+            try:
+                self._call(rq.RemoveWatches(path, server_type))
+            except NoWatcherException:
+                pass  # it fired on the server meanwhile: gone all the same
+        for w, event_type in removed:
+            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
 
     def is_ephemeral(self, path: str, cache: bool = False) -> bool:
         """True if the node at `path` is ephemeral. Raises NoNodeException."""

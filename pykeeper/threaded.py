@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, List, Optional, Protocol as TypingProtocol
+from typing import Any, Callable, List, Optional, Protocol as TypingProtocol, TypeVar
 
 from .hosts import Address, HostRotation
 from .protocol.connection import (
@@ -32,6 +32,8 @@ from .protocol.errors import (
 from .protocol.requests import Request
 
 log = logging.getLogger("zookeeper")
+
+T = TypeVar("T")
 
 _RECV_SIZE = 256 * 1024
 _MAX_BACKOFF = 2.0
@@ -103,6 +105,12 @@ class ThreadedConnection:
     def alive(self) -> bool:
         """False once the I/O thread has given up or been stopped."""
         return not self._stopping
+
+    def locked(self, fn: Callable[[ClientProtocol], T]) -> T:
+        """Run `fn(protocol)` while no reply is being processed (for changes
+        to the protocol's watch table that must not race an event)."""
+        with self._lock:
+            return fn(self.protocol)
 
     # -- caller side ---------------------------------------------------------
 

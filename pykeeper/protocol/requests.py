@@ -39,6 +39,8 @@ def strip_chroot(chroot: str, path: str) -> str:
 WATCH_DATA = "data"
 WATCH_EXIST = "exist"
 WATCH_CHILD = "child"
+WATCH_PERSISTENT = "persistent"
+WATCH_RECURSIVE = "recursive"
 
 
 class Request:
@@ -275,6 +277,10 @@ class AddWatch(Request):
         self.path = path
         self.watcher = watcher
         self.mode = AddWatchMode.PERSISTENT_RECURSIVE if recursive else AddWatchMode.PERSISTENT
+
+    @property
+    def watch(self) -> str:  # type: ignore[override]
+        return WATCH_RECURSIVE if self.mode == AddWatchMode.PERSISTENT_RECURSIVE else WATCH_PERSISTENT
 
     def write(self, w: Writer, chroot: str) -> None:
         w.ustring(full_path(chroot, self.path))

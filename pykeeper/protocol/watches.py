@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Tuple
 
 from .records import EventType
-from .requests import WATCH_CHILD, WATCH_DATA, WATCH_EXIST
+from .requests import WATCH_CHILD, WATCH_DATA, WATCH_EXIST, WATCH_PERSISTENT, WATCH_RECURSIVE
 
 Watcher = Any
 _Table = Dict[str, List[Watcher]]
@@ -117,7 +117,7 @@ def _is_at_or_below(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith(ancestor + "/")
 
 
-KINDS = (WATCH_DATA, WATCH_EXIST, WATCH_CHILD, "persistent", "recursive")
+KINDS = (WATCH_DATA, WATCH_EXIST, WATCH_CHILD, WATCH_PERSISTENT, WATCH_RECURSIVE)
 
 
 def split_paths(paths: Iterable[str], limit: int) -> List[List[str]]:
