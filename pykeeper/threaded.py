@@ -52,6 +52,17 @@ class Handler(TypingProtocol):
     def on_closed(self) -> None: ...
 
 
+def _is_read_write(address: Address, timeout: float) -> bool:
+    """True if the server at `address` answers 'isro' with 'rw'."""
+    try:
+        with socket.create_connection((address.host, address.port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"isro")
+            return sock.recv(16).startswith(b"rw")
+    except OSError:
+        return False
+
+
 def resolve(future: Future, result: Any = None, error: Optional[BaseException] = None) -> None:
     """Complete `future` unless its caller already cancelled it."""
     if future.done():
@@ -97,6 +108,11 @@ class ThreadedConnection:
         self._wake_w.setblocking(False)
         self._thread = threading.Thread(target=self._run, name="pykeeper-io", daemon=True)
         self.address: Optional[Address] = None
+        # While connected to a read-only server, a probe thread looks for a
+        # read-write one; when it finds one, the next connection goes there.
+        self._read_write_found: Optional[Address] = None
+        self._probe_stop = threading.Event()
+        self._disconnected_since: Optional[float] = None
 
     def start(self) -> None:
         self._thread.start()
@@ -195,6 +211,9 @@ class ThreadedConnection:
         try:
             while not self._stopping:
                 address, new_round = self._rotation.next()
+                found, self._read_write_found = self._read_write_found, None
+                if found is not None:
+                    address, new_round = found, False
                 if new_round and failures_in_round:
                     # A whole round failed: back off (with jitter, so many
                     # clients do not reconnect in lock-step).
@@ -204,6 +223,9 @@ class ThreadedConnection:
                         break
                 if new_round:
                     failures_in_round = 0
+                self._give_up_session_for_read_only()
+                if self._stopping:
+                    break
                 self.handler.on_connecting()
                 sock = self._open(address)
                 if sock is None:
@@ -221,6 +243,26 @@ class ThreadedConnection:
             log.exception("pykeeper I/O thread failed")
         finally:
             self._shutdown()
+
+    def _give_up_session_for_read_only(self) -> None:
+        """A read-only server refuses to resume a session made with the
+        quorum. Once cut off for longer than the session timeout, such a
+        session has expired on the servers anyway: drop it, so a read-only
+        server will give a new (local) one."""
+        protocol = self.protocol
+        since = self._disconnected_since
+        if (not protocol.can_be_read_only or not protocol.seen_read_write or since is None
+                or time.monotonic() - since < protocol.negotiated_timeout_ms / 1000.0):
+            return
+        with self._lock:
+            event = protocol.abandon_session()
+        self._disconnected_since = None
+        log.warning("session 0x%x presumed expired after %.1f s without a server; "
+                    "starting a new one", event.session_id, time.monotonic() - since)
+        self.handler.on_session_expired(event)
+        if not self.reconnect:
+            self._final_error = SessionExpiredException("the session expired")
+            self._stopping = True
 
     def _sleep(self, seconds: float) -> None:
         sel = selectors.DefaultSelector()
@@ -335,6 +377,9 @@ class ThreadedConnection:
                 if self._final_error is not None:
                     reason = str(self._final_error)
                     break
+                if self._read_write_found is not None:
+                    reason = f"leaving a read-only server for {self._read_write_found}"
+                    break
         except (OSError, ProtocolError) as exc:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, ProtocolError):
@@ -372,10 +417,15 @@ class ThreadedConnection:
                 self.handler.on_notification(event)
             elif kind is Connected:
                 established = True
+                self._disconnected_since = None
                 log.info("session 0x%x %s on %s (timeout %d ms%s)", event.session_id,
                          "established" if event.new_session else "resumed", self.address,
                          event.timeout_ms, ", read-only" if event.read_only else "")
                 self.handler.on_connected(event)
+                if event.read_only and len(self._rotation.addresses) > 1:
+                    self._probe_stop.clear()
+                    threading.Thread(target=self._probe_read_write, args=(self.address,),
+                                     name="pykeeper-rw-probe", daemon=True).start()
             elif kind is AuthReply:
                 if event.err:
                     # Stop and move to auth_failed before add_auth() returns,
@@ -398,7 +448,24 @@ class ThreadedConnection:
                 log.warning("re-arming watches failed with error %d", event.err)
         return established
 
+    def _probe_read_write(self, current: Optional[Address]) -> None:
+        """Ask the other servers, with growing pauses, whether they serve
+        writes ('isro' answers 'rw'); stops when one does or the
+        connection ends."""
+        pause = 0.1
+        while not self._probe_stop.wait(pause):
+            for address in self._rotation.addresses:
+                if address == current or self._probe_stop.is_set():
+                    continue
+                if _is_read_write(address, timeout=min(1.0, self.connect_timeout)):
+                    log.info("%s serves writes again: moving there", address)
+                    self._read_write_found = address
+                    self._wake()
+                    return
+            pause = min(pause * 2, 60.0)
+
     def _drop(self, sock: socket.socket, address: Address, reason: str) -> None:
+        self._probe_stop.set()
         with self._lock:
             was_connected = self.protocol.connected
             lost = self.protocol.connection_lost()
@@ -414,6 +481,7 @@ class ThreadedConnection:
                 resolve(future, error=error or ConnectionLossException(
                     f"connection to {address} lost ({reason})", request.path))
         if was_connected and not self._stopping and error is None:
+            self._disconnected_since = time.monotonic()
             log.info("connection to %s lost: %s", address, reason)
             self.handler.on_disconnected()
         if error is not None:

@@ -19,7 +19,7 @@ import struct
 from collections import deque
 from typing import Any, Deque, List, NamedTuple, Tuple
 
-from .errors import NoNodeException, ProtocolError
+from .errors import NoNodeException, ProtocolError, exception_for
 from .jute import REPLY_HEADER, Reader, Writer
 from .records import WatchedEvent, Xid
 from .requests import (
@@ -110,6 +110,9 @@ class ClientProtocol:
         self.last_zxid = 0
         self.negotiated_timeout_ms = 0
         self.read_only = False
+        # A session a read-only server gave is local to it: until a
+        # read-write server has accepted the session, reconnect with a new one.
+        self.seen_read_write = False
 
         self.watches = WatchRegistry()
         # Credentials are re-sent on every new connection.
@@ -135,8 +138,12 @@ class ClientProtocol:
         w.int(PROTOCOL_VERSION)
         w.long(self.last_zxid)
         w.int(self.session_timeout_ms)
-        w.long(self.session_id)
-        w.buffer(self.password)
+        if self.seen_read_write:
+            w.long(self.session_id)
+            w.buffer(self.password)
+        else:
+            w.long(0)
+            w.buffer(b"\x00" * 16)
         w.bool(self.can_be_read_only)
         return _LENGTH.pack(len(w.buf)) + bytes(w.buf)
 
@@ -226,19 +233,37 @@ class ClientProtocol:
                 if end > size:
                     break
                 if self.handshaking:
-                    event = self._handshake(buf, offset + 4, end)
-                    if isinstance(event, Connected):
-                        frames.extend(self._session_frames(event.new_session))
+                    handshake = self._handshake(buf, offset + 4, end)
+                    events.extend(handshake)
+                    if isinstance(handshake[-1], Connected):
+                        frames.extend(self._session_frames(handshake[-1].new_session))
                 else:
-                    event = self._reply(buf, offset + 4, end)
+                    events.append(self._reply(buf, offset + 4, end))
                 offset = end
-                events.append(event)
         finally:
             if offset:
                 del buf[:offset]
         return events, frames
 
-    def _handshake(self, buf: bytearray, start: int, end: int) -> Any:
+    def abandon_session(self) -> SessionExpired:
+        """Forget the session (expired, or given up on): the next connection
+        asks for a new one. Returns the SessionExpired event, with every
+        watcher that was armed in it."""
+        old = self.session_id
+        self.session_id = 0
+        self.password = b"\x00" * 16
+        self.last_zxid = 0
+        self.seen_read_write = False
+        return SessionExpired(old, self.watches.clear())
+
+    def _handshake(self, buf: bytearray, start: int, end: int) -> List[Any]:
+        if end - start == REPLY_HEADER.size:
+            # Not a ConnectResponse but a bare reply header: the server
+            # refused to make the session (a read-only server without local
+            # sessions answers NotReadOnly this way).
+            refusal = exception_for(REPLY_HEADER.unpack_from(buf, start)[2])
+            raise ProtocolError(
+                f"the server refused the session: {type(refusal).__name__}: {refusal}")
         r = Reader(buf, start, end)
         r.int()  # protocol version
         timeout = r.int()
@@ -247,19 +272,22 @@ class ClientProtocol:
         read_only = r.bool() if r.remaining() else False
         self.handshaking = False
         if timeout <= 0:
-            # The session is gone: start the next connection with a new one.
-            old = self.session_id
-            self.session_id = 0
-            self.password = b"\x00" * 16
-            self.last_zxid = 0
-            return SessionExpired(old, self.watches.clear())
+            return [self.abandon_session()]
+        events: List[Any] = []
         new_session = session_id != self.session_id
+        if new_session and self.session_id:
+            # A read-only server's local session, replaced by a real one:
+            # what was armed in it is gone, as on expiry.
+            events.append(self.abandon_session())
+        if not read_only:
+            self.seen_read_write = True
         self.session_id = session_id
         self.password = password if password is not None else b""
         self.negotiated_timeout_ms = timeout
         self.read_only = read_only
         self.connected = True
-        return Connected(session_id, timeout, read_only, new_session)
+        events.append(Connected(session_id, timeout, read_only, new_session))
+        return events
 
     def _reply(self, buf: bytearray, start: int, end: int) -> Any:
         if end - start < 16:

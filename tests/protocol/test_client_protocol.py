@@ -256,3 +256,30 @@ def test_oversized_request_is_refused_before_sending() -> None:
         p.send(rq.SetData("/big", b"x" * 0xFFFFF))
     assert p.pending_count == 0
     assert decode_request(p.send(rq.Sync("/")))[0]["xid"] == 1
+
+
+def test_read_only_session_is_not_resumed_until_a_read_write_server_accepts_it() -> None:
+    p = ClientProtocol(4000, can_be_read_only=True)
+    p.connect_frame()
+    ro = frame(js.encode("ConnectResponse", {"protocolVersion": 0, "timeOut": 4000,
+                                             "sessionId": 0x77, "passwd": PASSWORD,
+                                             "readOnly": True}))
+    events, _ = p.receive(ro)
+    assert events[0].read_only and p.read_only
+    p.connection_lost()
+    values, _ = js.decode("ConnectRequest", p.connect_frame()[4:])
+    # The read-only server's session is local to it: ask for a new one.
+    assert values["sessionId"] == 0 and values["readOnly"] is True
+    events, _ = p.receive(connect_response(session_id=0x99))
+    # What was armed in the local session is reported gone, as on expiry.
+    assert events == [SessionExpired(0x77, []), Connected(0x99, 4000, False, True)]
+    p.connection_lost()
+    values, _ = js.decode("ConnectRequest", p.connect_frame()[4:])
+    assert values["sessionId"] == 0x99
+
+
+def test_refused_handshake_names_the_error() -> None:
+    p = ClientProtocol(4000, can_be_read_only=True)
+    p.connect_frame()
+    with pytest.raises(ProtocolError, match="refused the session: NotReadOnlyException"):
+        p.receive(reply(0, 1 << 32, -119))

@@ -178,6 +178,7 @@ def test_set_watches(zxid, data, exist, child, persistent, recursive, chroot) ->
 def test_connect_request(_unused, zxid, timeout, session, password, read_only) -> None:
     p = ClientProtocol(timeout, can_be_read_only=read_only)
     p.last_zxid, p.session_id, p.password = zxid, session, password
+    p.seen_read_write = True
     frame = p.connect_frame()
     assert struct.unpack(">i", frame[:4])[0] == len(frame) - 4
     values, end = js.decode("ConnectRequest", frame[4:])
