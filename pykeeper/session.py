@@ -1,0 +1,194 @@
+"""The session's life across connections, shared by every driver and
+free of I/O: which server to try next and how long to back off, when to
+ping and when to give up on a silent server, and what each event of the
+protocol means for the client and for the callers waiting on replies.
+
+A driver owns the sockets (or streams), the timers and the locking; it
+asks a `Session` what to do and hands it what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any, Callable, Iterable, List, Optional, Protocol as TypingProtocol, Tuple
+
+from .hosts import Address, HostRotation
+from .protocol.connection import (
+    AuthReply, ClientProtocol, Connected, Notification, Reply, SessionExpired,
+    SetWatchesReply,
+)
+from .protocol.errors import (
+    AuthFailedException, ConnectionLossException, SessionExpiredException, ZooKeeperException,
+    exception_for,
+)
+from .protocol.requests import Request
+
+log = logging.getLogger("zookeeper")
+
+INITIAL_BACKOFF = 0.05
+MAX_BACKOFF = 2.0
+# While read-only, how often to ask the other servers whether they serve writes.
+PROBE_FIRST_PAUSE = 0.1
+PROBE_MAX_PAUSE = 60.0
+
+
+class Handler(TypingProtocol):
+    """What a session tells its client (from the driver's I/O context)."""
+
+    def on_connecting(self) -> None: ...
+    def on_associating(self) -> None: ...
+    def on_connected(self, event: Connected) -> None: ...
+    def on_disconnected(self) -> None: ...
+    def on_session_expired(self, event: SessionExpired) -> None: ...
+    def on_notification(self, event: Notification) -> None: ...
+    def on_auth_failed(self) -> None: ...
+    def on_closed(self) -> None: ...
+
+
+# complete(context, result, error): finish a caller's pending call.
+Complete = Callable[[Any, Any, Optional[BaseException]], None]
+
+
+class Session:
+    def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
+                 connect_timeout: float, reconnect: bool, complete: Complete) -> None:
+        self.protocol = protocol
+        self.handler = handler
+        self.connect_timeout = connect_timeout
+        self.reconnect = reconnect
+        self.complete = complete
+        self.rotation = HostRotation(addresses)
+        self.address: Optional[Address] = None
+        # Set when the session cannot go on (auth failed, expired without
+        # reconnect): every later call fails with it.
+        self.final_error: Optional[ZooKeeperException] = None
+        # Found by the read-only probe: the next connection goes there.
+        self.read_write_found: Optional[Address] = None
+        self.disconnected_since: Optional[float] = None
+        self._backoff = INITIAL_BACKOFF
+        self._failures_in_round = 0
+
+    # -- choosing a server ---------------------------------------------------
+
+    def next_attempt(self) -> Tuple[Address, float]:
+        """The server to try next, and how long to wait before trying it.
+
+        After a whole round of failures the wait grows exponentially, with
+        jitter so that many clients do not reconnect in lock-step.
+        """
+        address, new_round = self.rotation.next()
+        found, self.read_write_found = self.read_write_found, None
+        if found is not None:
+            return found, 0.0
+        delay = 0.0
+        if new_round:
+            if self._failures_in_round:
+                delay = self._backoff * random.uniform(0.5, 1.5)
+                self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+            self._failures_in_round = 0
+        return address, delay
+
+    def attempt_failed(self) -> None:
+        self._failures_in_round += 1
+
+    def connection_ended(self, established: bool) -> None:
+        if established:
+            self._backoff = INITIAL_BACKOFF
+            self._failures_in_round = 0
+        else:
+            self._failures_in_round += 1
+
+    # -- timing --------------------------------------------------------------
+
+    def read_timeout(self) -> float:
+        """Give up on a connection that sent nothing for this long."""
+        if self.protocol.connected:
+            return self.protocol.negotiated_timeout_ms / 1000.0 * 2 / 3
+        return self.connect_timeout
+
+    def ping_interval(self) -> Optional[float]:
+        """Ping after this long without sending anything (None: not yet)."""
+        if self.protocol.connected:
+            return self.protocol.negotiated_timeout_ms / 1000.0 / 3
+        return None
+
+    def should_abandon_for_read_only(self, now: float) -> bool:
+        """A read-only server refuses to resume a session made with the
+        quorum. Once cut off for longer than the session timeout, such a
+        session has expired on the servers anyway: give it up, so a
+        read-only server will give a new (local) one."""
+        protocol = self.protocol
+        since = self.disconnected_since
+        return (protocol.can_be_read_only and protocol.seen_read_write and since is not None
+                and now - since >= protocol.negotiated_timeout_ms / 1000.0)
+
+    # -- what happened -------------------------------------------------------
+
+    def dispatch(self, events: Iterable[Any]) -> Optional[Connected]:
+        """Act on the protocol's events; returns the Connected event, if any."""
+        connected = None
+        for event in events:
+            kind = type(event)
+            if kind is Reply:
+                if event.err:
+                    self.complete(event.context, None,
+                                  exception_for(event.err, event.request.path))
+                else:
+                    self.complete(event.context, event.result, None)
+            elif kind is Notification:
+                self.handler.on_notification(event)
+            elif kind is Connected:
+                connected = event
+                self.disconnected_since = None
+                log.info("session 0x%x %s on %s (timeout %d ms%s)", event.session_id,
+                         "established" if event.new_session else "resumed", self.address,
+                         event.timeout_ms, ", read-only" if event.read_only else "")
+                self.handler.on_connected(event)
+            elif kind is AuthReply:
+                if event.err:
+                    # Stop and move to auth_failed before add_auth() returns,
+                    # so its caller sees that state and AuthFailed from then on.
+                    self.final_error = AuthFailedException(
+                        f"authentication failed for scheme {event.request.scheme!r}")
+                    self.handler.on_auth_failed()
+                    if event.context is not None:
+                        self.complete(event.context, None, exception_for(event.err))
+                elif event.context is not None:
+                    self.complete(event.context, None, None)
+            elif kind is SessionExpired:
+                self.session_expired(event)
+            elif kind is SetWatchesReply and event.err:
+                log.warning("re-arming watches failed with error %d", event.err)
+        return connected
+
+    def session_expired(self, event: SessionExpired) -> None:
+        log.warning("session 0x%x expired", event.session_id)
+        # Set before the state changes, so a caller that sees
+        # expired_session gets SessionExpired, not ConnectionLoss.
+        if not self.reconnect:
+            self.final_error = SessionExpiredException("the session expired")
+        self.handler.on_session_expired(event)
+
+    def connection_lost(self, lost: List[Tuple[Request, Any]], address: Address, reason: str,
+                        was_connected: bool, closing: bool, now: float) -> None:
+        """Fail the calls that were waiting on a connection that is gone."""
+        error = self.final_error
+        for request, context in lost:
+            if context is not None:
+                self.complete(context, None, error or ConnectionLossException(
+                    f"connection to {address} lost ({reason})", request.path))
+        if was_connected and not closing and error is None:
+            self.disconnected_since = now
+            log.info("connection to %s lost: %s", address, reason)
+            self.handler.on_disconnected()
+
+    def probe_pauses(self) -> Iterable[float]:
+        """Pauses between rounds of asking the other servers for writes."""
+        pause = PROBE_FIRST_PAUSE
+        while True:
+            yield pause
+            pause = min(pause * 2, PROBE_MAX_PAUSE)
+
+    def probe_targets(self, current: Optional[Address]) -> List[Address]:
+        return [a for a in self.rotation.addresses if a != current]
