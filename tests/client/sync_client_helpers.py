@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from typing import Any, Callable, List, Optional
 
 WAIT = 10.0  # seconds any test waits for something that should happen at once
@@ -72,15 +71,3 @@ CLIENT_THREADS = ("pykeeper-io", "pykeeper-events")
 def pykeeper_threads() -> List[threading.Thread]:
     """The live I/O and event threads of every client."""
     return [t for t in threading.enumerate() if t.name in CLIENT_THREADS]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> Any:
-    """Poll a condition on the real server (for facts no event tells us)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not true within {timeout} s: {what or predicate}")
-        time.sleep(0.01)

@@ -10,7 +10,9 @@ import weakref
 
 import pykeeper
 
-from .sync_client_helpers import server_sessions, wait_until
+from pykeeper.testing import wait_until
+
+from .sync_client_helpers import WAIT, server_sessions
 
 CYCLES = 1000
 WARM_UP = 50
@@ -67,7 +69,7 @@ def test_connect_close_cycles_leak_nothing(zk_server):
     # the server was told of every close: none of our sessions lingers
     assert len(sessions) == CYCLES
     wait_until(lambda: not sessions & set(server_sessions(zk_server)),
-               what="all sessions closed on the server")
+               WAIT, message="all sessions closed on the server")
     print(f"{CYCLES} connect/close cycles in {elapsed:.1f} s, RSS growth "
           f"{growth / 1024:.0f} KiB")
     assert elapsed < 60, f"{CYCLES} cycles took {elapsed:.1f} s"

@@ -11,7 +11,9 @@ import pytest
 import pykeeper
 from pykeeper import State
 
-from .sync_client_helpers import Recorder, pykeeper_threads, server_sessions, wait_until
+from pykeeper.testing import wait_until
+
+from .sync_client_helpers import WAIT, Recorder, pykeeper_threads, server_sessions
 
 
 def test_connect_gives_a_session_the_server_knows(zk_server):
@@ -40,7 +42,7 @@ def test_connect_gives_a_session_the_server_knows(zk_server):
     assert zk.connected is False
     # CloseSession was answered before close() returned: the session is gone.
     wait_until(lambda: session_id not in server_sessions(zk_server),
-               what="the server drops the closed session's connection")
+               WAIT, message="the server drops the closed session's connection")
 
 
 def test_client_id_is_none_after_close(zk_server):
@@ -299,6 +301,6 @@ def test_close_is_bounded_when_the_server_does_not_answer(zk_proxy):
         assert time.monotonic() - started < 1.5
         assert zk.state == "closed"
         wait_until(lambda: not (set(pykeeper_threads()) & before),
-                   what="the client's threads end")
+                   WAIT, message="the client's threads end")
     finally:
         zk_proxy.heal()
