@@ -2,31 +2,36 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
 from concurrent.futures import Future
 from enum import Enum
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
-from . import recursive, retried_writes
+from . import operations as ops
 from .events import EventThread, Multicast
 from .hosts import parse_hosts
-from .paths import DEFAULT_MAX_DATA, check_version, to_bytes, validate_path
+from .paths import DEFAULT_MAX_DATA, validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
-from .protocol.watches import KINDS
 from .protocol.errors import (
-    AuthFailedException, ClientClosedException, NoNodeException, NoWatcherException,
-    SessionExpiredException, TimeoutException, UnimplementedException,
+    AuthFailedException, ClientClosedException, NoWatcherException, SessionExpiredException,
+    TimeoutException,
 )
-from .retry import RetryPolicy, current_attempt, run_with_retry
 from .protocol.records import (
-    ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, KeeperState, Stat, WatchedEvent,
-    WatcherType,
+    ACL, CreateFlags, EventType, KeeperState, Stat, WatchedEvent, WatcherType,
 )
+from .protocol.watches import KINDS
+from .retry import RetryPolicy, current_attempt, run_with_retry
 from .threaded import ThreadedConnection, resolve
 from .transaction import Transaction
+
+if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
+    from .cache import NodeCache
+    from .treecache import TreeCache
+    from .watchers import ChildrenWatch, DataWatch
 
 log = logging.getLogger("pykeeper")
 
@@ -63,31 +68,6 @@ _STATE_TO_KEEPER = {
     State.EXPIRED_SESSION: KeeperState.EXPIRED,
     State.CLOSED: KeeperState.CLOSED,
 }
-
-
-def _acl_list(acl: Optional[Iterable[Any]]) -> List[ACL]:
-    """ACL entries from ACL tuples or the original binding's dicts."""
-    if acl is None:
-        return list(OPEN_ACL_UNSAFE)
-    if isinstance(acl, (ACL, dict)):
-        acl = [acl]
-    out = []
-    for entry in acl:
-        if isinstance(entry, ACL):
-            out.append(entry)
-        elif isinstance(entry, dict) and {"perms", "scheme", "id"} <= set(entry):
-            out.append(ACL(int(entry["perms"]), Id(str(entry["scheme"]), str(entry["id"]))))
-        else:
-            raise TypeError(f"ACL entries must be pykeeper.ACL or dicts with perms/scheme/id, "
-                            f"not {entry!r}")
-    if not out:
-        raise ValueError("an ACL list must not be empty")
-    return out
-
-
-def _check_watcher(watcher: Any) -> None:
-    if watcher is not None and not callable(watcher):
-        raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
 
 
 # remove_watches kinds: (client watch tables, server WatcherType, removal event type).
@@ -408,20 +388,58 @@ class ZooKeeper:
             return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
         return self._send(request).result()
 
-    def _send_mapped(self, request: rq.Request, fn: Callable[[Future], Any]) -> "Future[Any]":
-        """A future of `fn(reply future)`: fn returns the result or raises."""
-        inner = self._send(request)
+    def _drive(self, op: ops.Operation) -> Any:
+        """Run an operation to its answer, blocking on each reply."""
+        if isinstance(op, rq.Request):
+            return self._call(op)
+        try:
+            request = next(op)
+            while True:
+                try:
+                    result = self._call(request)
+                except Exception as exc:
+                    request = op.throw(exc)
+                else:
+                    request = op.send(result)
+        except StopIteration as stop:
+            return stop.value
+
+    def _drive_future(self, op: ops.Operation) -> "Future[Any]":
+        """Start an operation; a Future of its answer.
+
+        Its first request is sent from the calling thread (so a refused
+        call raises here); later steps run in reply callbacks on the I/O
+        thread, which only send, never wait.
+        """
+        if isinstance(op, rq.Request):
+            return self._send(op)
         outer: Future = Future()
 
-        def done(f: Future) -> None:
-            try:
-                result = fn(f)
-            except BaseException as exc:
-                resolve(outer, error=exc)
-            else:
-                resolve(outer, result)
+        def step(value: Any = None, error: Optional[BaseException] = None) -> None:
+            while True:
+                try:
+                    request = op.send(value) if error is None else op.throw(error)
+                except StopIteration as stop:
+                    resolve(outer, stop.value)
+                    return
+                except BaseException as exc:
+                    resolve(outer, error=exc)
+                    return
+                try:
+                    inner = self._send(request)
+                except BaseException as exc:
+                    value, error = None, exc
+                    continue
+                inner.add_done_callback(_on_reply)
+                return
 
-        inner.add_done_callback(done)
+        def _on_reply(f: Future) -> None:
+            error = f.exception()
+            step(None if error is not None else f.result(), error)
+
+        first = next(op)
+        inner = self._send(first)
+        inner.add_done_callback(_on_reply)
         return outer
 
     def _call_once(self, request: rq.Request) -> Any:
@@ -452,12 +470,7 @@ class ZooKeeper:
         `watcher(event)` fires once when the node is created, changed or
         deleted. Raises ZooKeeperException subclasses for server errors.
         """
-        validate_path(path)
-        _check_watcher(watcher)
-        try:
-            return self._call(rq.Exists(path, watcher))
-        except NoNodeException:
-            return None
+        return self._drive(ops.exists(self, path, watcher))
 
     def get(self, path: str, watcher: Optional[Watcher] = None) -> Tuple[bytes, Stat]:
         """(data, stat) of the node at `path`.
@@ -465,9 +478,7 @@ class ZooKeeper:
         `watcher(event)` fires once when the node changes or is deleted.
         Raises NoNodeException if there is no node.
         """
-        validate_path(path)
-        _check_watcher(watcher)
-        return self._call(rq.GetData(path, watcher))
+        return self._drive(ops.get(self, path, watcher))
 
     def get_children(self, path: str, watcher: Optional[Watcher] = None,
                      include_stat: bool = False) -> Any:
@@ -477,65 +488,24 @@ class ZooKeeper:
         `watcher(event)` fires once when a child is added or removed, or the
         node is deleted. Raises NoNodeException if there is no node.
         """
-        validate_path(path)
-        _check_watcher(watcher)
-        children, stat = self._call(rq.GetChildren(path, watcher))
-        return (children, stat) if include_stat else children
-
-    def get_async(self, path: str, watcher: Optional[Watcher] = None) -> "Future[Tuple[bytes, Stat]]":
-        """Send get() and return at once: a Future of (data, stat).
-
-        Many calls may be in flight at once on the one connection; replies
-        come in the order the calls were made. The future fails with the
-        same exceptions get() raises. Callbacks added to it run on the
-        I/O thread: keep them short and do not block in them.
-        """
-        validate_path(path)
-        _check_watcher(watcher)
-        return self._send(rq.GetData(path, watcher))
-
-    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
-                           include_stat: bool = False) -> "Future[Any]":
-        """Send get_children() and return at once: a Future of its result."""
-        validate_path(path)
-        _check_watcher(watcher)
-        if include_stat:
-            return self._send(rq.GetChildren(path, watcher))
-        return self._send_mapped(rq.GetChildren(path, watcher), lambda f: f.result()[0])
-
-    def exists_async(self, path: str, watcher: Optional[Watcher] = None) -> "Future[Optional[Stat]]":
-        """Send exists() and return at once: a Future of the Stat or None."""
-        validate_path(path)
-        _check_watcher(watcher)
-
-        def stat_or_none(f: Future) -> Optional[Stat]:
-            try:
-                return f.result()
-            except NoNodeException:
-                return None
-
-        return self._send_mapped(rq.Exists(path, watcher), stat_or_none)
+        return self._drive(ops.get_children(self, path, watcher, include_stat))
 
     def get_acl(self, path: str) -> Tuple[List[ACL], Stat]:
         """(acl list, stat) of the node. Raises NoNodeException."""
-        validate_path(path)
-        return self._call(rq.GetACL(path))
+        return self._drive(ops.get_acl(self, path))
 
     def sync(self, path: str = "/") -> str:
         """Wait until the server this client is on has caught up with the
         leader, so a following read sees every write committed before; returns `path`."""
-        validate_path(path)
-        return self._call(rq.Sync(path))
+        return self._drive(ops.sync(self, path))
 
     def get_ephemerals(self, prefix: str = "/") -> List[str]:
         """Paths of this session's ephemeral nodes at or under `prefix` (server 3.6+)."""
-        validate_path(prefix)
-        return self._call(rq.GetEphemerals(prefix))
+        return self._drive(ops.get_ephemerals(self, prefix))
 
     def get_all_children_number(self, path: str) -> int:
         """How many nodes there are below `path`, at any depth (server 3.6+)."""
-        validate_path(path)
-        return self._call(rq.GetAllChildrenNumber(path))
+        return self._drive(ops.get_all_children_number(self, path))
 
     # -- persistent watches and watch removal -----------------------------------------
 
@@ -549,14 +519,7 @@ class ZooKeeper:
         reconnects; it ends with the session. Raises UnimplementedException
         on servers older than 3.6.
         """
-        validate_path(path)
-        if not callable(watcher):
-            raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
-        try:
-            self._call(rq.AddWatch(path, watcher, recursive))
-        except UnimplementedException:
-            raise UnimplementedException(
-                "persistent watches need a ZooKeeper server 3.6 or newer", path) from None
+        self._drive(ops.add_watch(self, path, watcher, recursive))
 
     def remove_watches(self, path: str, watcher: Optional[Watcher] = None,
                        kind: str = "any") -> None:
@@ -568,79 +531,55 @@ class ZooKeeper:
         that kind is left on the path. Raises NoWatcherException if nothing
         matched.
         """
+        connection = self._connection
+        if connection is None:
+            raise ClientClosedException("the client is not connected: call connect() first")
+        removed, requests = connection.locked(
+            lambda protocol: self._take_watches(protocol, path, watcher, kind))
+        for request in requests:
+            self._drive(ops.remove_watch_on_server(request))
+        for w, event_type in removed:
+            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
+
+    @staticmethod
+    def _take_watches(protocol: ClientProtocol, path: str, watcher: Any,
+                      kind: str) -> Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]]:
+        """Drop matching watchers from the client's table; returns them (with
+        their removal event type) and the requests that tell the server."""
         validate_path(path)
         groups = _REMOVABLE.get(kind)
         if groups is None:
             raise ValueError(f"kind must be one of {', '.join(_REMOVABLE)}, not {kind!r}")
-        connection = self._connection
-        if connection is None:
-            raise ClientClosedException("the client is not connected: call connect() first")
-
-        def take(protocol: ClientProtocol) -> Tuple[List[Tuple[Any, int]], List[int]]:
-            removed: List[Tuple[Any, int]] = []
-            emptied: List[int] = []
-            for tables, server_type, event_type in groups:
-                gone = [w for table in tables
-                        for w in protocol.watches.remove(table, path, watcher)]
-                if gone:
-                    removed.extend((w, event_type) for w in gone)
-                    if not any(protocol.watches.has(table, path) for table in tables):
-                        emptied.append(server_type)
-            if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE)
-                   for t in emptied):
-                # Servers up to 3.8 refuse the persistent watcher types here
-                # (MarshallingError) and remove persistent watches only with
-                # ANY, which would take the path's other watches too: send it
-                # only when the client has nothing else armed on the path. A
-                # persistent watch left on the server just sends events no
-                # watcher receives, until the session ends.
-                emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
-                if not any(protocol.watches.has(kind, path) for kind in KINDS):
-                    emptied = [WatcherType.ANY]
-            return removed, emptied
-
-        removed, emptied = connection.locked(take)
+        removed: List[Tuple[Any, int]] = []
+        emptied: List[int] = []
+        for tables, server_type, event_type in groups:
+            gone = [w for table in tables for w in protocol.watches.remove(table, path, watcher)]
+            if gone:
+                removed.extend((w, event_type) for w in gone)
+                if not any(protocol.watches.has(table, path) for table in tables):
+                    emptied.append(server_type)
+        if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE) for t in emptied):
+            # Servers up to 3.8 refuse the persistent watcher types here
+            # (MarshallingError) and remove persistent watches only with
+            # ANY, which would take the path's other watches too: send it
+            # only when the client has nothing else armed on the path. A
+            # persistent watch left on the server just sends events no
+            # watcher receives, until the session ends.
+            emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
+            if not any(protocol.watches.has(kind_, path) for kind_ in KINDS):
+                emptied = [WatcherType.ANY]
         if not removed:
             raise NoWatcherException(path=path)
-        for server_type in emptied:
-            try:
-                self._call(rq.RemoveWatches(path, server_type))
-            except NoWatcherException:
-                pass  # it fired on the server meanwhile: gone all the same
-        for w, event_type in removed:
-            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
+        return removed, [rq.RemoveWatches(path, t) for t in emptied]
 
     def is_ephemeral(self, path: str, cache: bool = False) -> bool:
-        """True if the node at `path` is ephemeral. Raises NoNodeException."""
-        return bool(self.get(path)[1].ephemeralOwner)
+        """True if the node at `path` is ephemeral (with `cache`: read through
+        cached_get). Raises NoNodeException."""
+        if cache:
+            return bool(self.cached_get(path)[1].ephemeralOwner)
+        return self._drive(ops.is_ephemeral(self, path))
 
     # -- writes --------------------------------------------------------------------
-
-    def _create_request(self, path: str, value: Data, acl: Any, flags: int, ephemeral: bool,
-                        sequence: bool, container: bool, ttl: Optional[int]) -> rq.Create:
-        if isinstance(flags, bool) or not isinstance(flags, int) or flags & ~3:
-            raise ValueError(f"flags must be a combination of EPHEMERAL (1) and SEQUENCE (2), "
-                             f"not {flags!r}")
-        ephemeral = ephemeral or bool(flags & EPHEMERAL)
-        sequence = sequence or bool(flags & SEQUENCE)
-        validate_path(path, sequential=sequence)
-        if path == "/":
-            raise ValueError("cannot create the root node '/'")
-        data = to_bytes(value, self.max_data_size)
-        if container and (ephemeral or sequence or ttl is not None):
-            raise ValueError("a container node cannot be ephemeral, sequential or have a TTL")
-        if ttl is not None:
-            if ephemeral:
-                raise ValueError("a TTL node cannot be ephemeral")
-            if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 0xFFFFFFFFFF:
-                raise ValueError(f"ttl must be positive milliseconds, not {ttl!r}")
-            mode = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
-                    else CreateFlags.PERSISTENT_WITH_TTL)
-        elif container:
-            mode = CreateFlags.CONTAINER
-        else:
-            mode = (EPHEMERAL if ephemeral else 0) | (SEQUENCE if sequence else 0)
-        return rq.Create(path, data, _acl_list(acl), mode, ttl or 0)
 
     def create(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
                ephemeral: bool = False, sequence: bool = False, container: bool = False,
@@ -655,19 +594,15 @@ class ZooKeeper:
         Raises NodeExistsException, NoNodeException (no parent),
         NoChildrenForEphemeralsException, InvalidACLException, ...
         """
-        return self.create2(path, value, acl, flags, ephemeral=ephemeral, sequence=sequence,
-                            container=container, ttl=ttl)[0]
+        return self._drive(ops.create(self, path, value, acl, flags, ephemeral=ephemeral,
+                                         sequence=sequence, container=container, ttl=ttl))
 
     def create2(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
                 ephemeral: bool = False, sequence: bool = False, container: bool = False,
                 ttl: Optional[int] = None) -> Tuple[str, Stat]:
         """Like create(), but returns (path, stat of the new node)."""
-        request = self._create_request(path, value, acl, flags, ephemeral, sequence,
-                                       container, ttl)
-        attempt = current_attempt()
-        if attempt is not None:
-            return retried_writes.create(self, request, attempt)
-        return self._call(request)
+        return self._drive(ops.create2(self, path, value, acl, flags, ephemeral=ephemeral,
+                                          sequence=sequence, container=container, ttl=ttl))
 
     def set(self, path: str, value: Data, version: int = -1) -> Stat:
         """Replace the node's data; returns its new Stat.
@@ -675,12 +610,7 @@ class ZooKeeper:
         With `version` >= 0 the write happens only if the node is at that
         version (else BadVersionException). Raises NoNodeException.
         """
-        validate_path(path)
-        request = rq.SetData(path, to_bytes(value, self.max_data_size), check_version(version))
-        attempt = current_attempt()
-        if attempt is not None:
-            return retried_writes.set_data(self, request, attempt)
-        return self._call(request)
+        return self._drive(ops.set_data(self, path, value, version))
 
     def set2(self, path: str, value: Data, version: int = -1) -> Stat:
         """The original API's name for set(): returns the new Stat."""
@@ -689,15 +619,7 @@ class ZooKeeper:
     def delete(self, path: str, version: int = -1) -> None:
         """Delete the node. Raises NoNodeException, NotEmptyException,
         BadVersionException (when `version` >= 0 does not match)."""
-        validate_path(path)
-        if path == "/":
-            raise ValueError("cannot delete the root node '/'")
-        request = rq.Delete(path, check_version(version))
-        attempt = current_attempt()
-        if attempt is not None:
-            retried_writes.delete(self, request, attempt)
-        else:
-            self._call(request)
+        self._drive(ops.delete(self, path, version))
 
     def set_acl(self, path: str, acl: Any, version: Any = -1) -> Stat:
         """Replace the node's ACL; returns its new Stat.
@@ -705,10 +627,7 @@ class ZooKeeper:
         The original argument order set_acl(path, version, acl) works too.
         Raises NoNodeException, BadVersionException, InvalidACLException.
         """
-        validate_path(path)
-        if isinstance(acl, int) and not isinstance(acl, bool) and not isinstance(version, int):
-            acl, version = version, acl
-        return self._call(rq.SetACL(path, _acl_list(acl), check_version(version)))
+        return self._drive(ops.set_acl(self, path, acl, version))
 
     def add_auth(self, scheme: str, credential: Union[str, bytes]) -> None:
         """Add credentials to this connection (e.g. "digest", "user:password").
@@ -716,9 +635,7 @@ class ZooKeeper:
         They are re-sent on every reconnect. Raises AuthFailedException if
         the server refuses them (the client then stops: state auth_failed).
         """
-        if not isinstance(scheme, str) or not scheme:
-            raise TypeError("scheme must be a non-empty str such as 'digest'")
-        self._call(rq.Auth(scheme, to_bytes(credential, None, "credential")))
+        self._drive(ops.add_auth(self, scheme, credential))
 
     def transaction(self) -> Transaction:
         """A Transaction: queue create/delete/set_data/check, then commit()
@@ -726,9 +643,6 @@ class ZooKeeper:
         return Transaction(self)
 
     multi = transaction
-
-    def _commit(self, ops: Sequence[rq.Request]) -> List[Any]:
-        return self._call(rq.Multi(ops))
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -739,7 +653,7 @@ class ZooKeeper:
         fine. Returns the path. Raises NodeExistsException if the node
         itself already exists.
         """
-        return recursive.create_recursive(self, path, value, acl)
+        return self._drive(ops.create_recursive(self, path, value, acl))
 
     def delete_recursive(self, path: str, dry_run: bool = False,
                          force: bool = False) -> List[str]:
@@ -750,4 +664,100 @@ class ZooKeeper:
         deleted (or that would be). Children created concurrently are
         deleted too.
         """
-        return recursive.delete_recursive(self, path, dry_run, force)
+        return self._drive(ops.delete_recursive(self, path, dry_run, force))
+
+    # -- caches and watch helpers (issue 5) --------------------------------------------
+    # Thin delegations to pykeeper.cache, pykeeper.treecache, pykeeper.watchers.
+
+    _node_cache: Optional["NodeCache"] = None
+
+    @property
+    def node_cache(self) -> "NodeCache":
+        """The cache behind cached_get/cached_get_children/cached_exists
+        (`.max_entries`, `.stats()`, `.clear()`); made on first use."""
+        cache = self._node_cache
+        if cache is None:
+            from .cache import NodeCache
+            with self._lock:
+                cache = self._node_cache
+                if cache is None:
+                    cache = self._node_cache = NodeCache(self)
+            self.add_listener(cache.on_state)
+        return cache
+
+    def cached_get(self, path: str) -> Tuple[bytes, Stat]:
+        """get(path), answered from memory until a watch says the node
+        changed. Raises NoNodeException (cached too) if there is no node."""
+        return (self._node_cache or self.node_cache).get(path)
+
+    def cached_get_children(self, path: str) -> List[str]:
+        """get_children(path), answered from memory until a watch says the
+        children changed. Raises NoNodeException (cached too)."""
+        return (self._node_cache or self.node_cache).get_children(path)
+
+    def cached_exists(self, path: str) -> Optional[Stat]:
+        """exists(path), answered from memory until a watch says the node
+        was created, changed or deleted."""
+        return (self._node_cache or self.node_cache).exists(path)
+
+    def cache_clear(self, path: Optional[str] = None) -> None:
+        """Drop the cached answers (of `path`, or all). Never needed for
+        correctness: entries are dropped when their watch fires."""
+        (self._node_cache or self.node_cache).clear(path)
+
+    def tree_cache(self, path: str, listener: Optional[Callable[..., Any]] = None, *,
+                   timeout: Optional[float] = 30.0, **options: Any) -> "TreeCache":
+        """A started TreeCache of the subtree at `path`, initialized (waits
+        at most `timeout` seconds, else TimeoutException). `listener`, if
+        given, is added before it starts, so it sees every node "added"."""
+        from .treecache import TreeCache
+        tree = TreeCache(self, path, **options)
+        if listener is not None:
+            tree.add_listener(listener)
+        tree.start()
+        if not tree.wait_initialized(timeout):
+            tree.close()
+            raise TimeoutException(f"tree cache of {path} not initialized within {timeout} s")
+        return tree
+
+    def data_watch(self, path: str, func: Optional[Callable[..., Any]] = None) -> "DataWatch":
+        """DataWatch(self, path, func): func(data, stat) now and on every change."""
+        from .watchers import DataWatch
+        return DataWatch(self, path, func)
+
+    def children_watch(self, path: str,
+                       func: Optional[Callable[..., Any]] = None) -> "ChildrenWatch":
+        """ChildrenWatch(self, path, func): func(children) now and on every change."""
+        from .watchers import ChildrenWatch
+        return ChildrenWatch(self, path, func)
+
+    def _run_on_event_thread(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue fn(*args) on the event thread (False if the client is closed)."""
+        events = self._events
+        if events is None:
+            return False
+        events.put(fn, *args)
+        return True
+
+
+def _future_twin(name: str) -> Callable[..., Any]:
+    operation = ops.CLIENT_OPERATIONS[name]
+
+    def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> "Future[Any]":
+        return self._drive_future(operation(self, *args, **kwargs))
+
+    sync_method = getattr(ZooKeeper, name)
+    method.__name__ = method.__qualname__ = name + "_async"
+    method.__doc__ = (f"Like {name}(), but returns at once a concurrent.futures.Future of its "
+                      f"result (or of the exception it raises). Many calls may be in flight "
+                      f"on the one connection; replies come in call order. Bad arguments, and "
+                      f"a client that is not connected, raise here. Callbacks added to the "
+                      f"future run on the I/O thread: keep them short, never block in them.")
+    signature = inspect.signature(sync_method)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        return_annotation=f"Future[{signature.return_annotation}]")
+    return method
+
+
+for _name in ops.CLIENT_OPERATIONS:
+    setattr(ZooKeeper, _name + "_async", _future_twin(_name))

@@ -12,8 +12,8 @@ own node instead of making a second one.
 
 from __future__ import annotations
 
+import contextvars
 import random
-import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
 
@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 RETRYABLE: Tuple[Type[ZooKeeperException], ...] = (
     ConnectionLossException, OperationTimeoutException)
+
 
 class RetryPolicy:
     """How to retry: at most `max_tries` tries in all (None: no limit), at
@@ -55,10 +56,26 @@ class RetryPolicy:
         return (f"RetryPolicy(max_tries={self.max_tries}, delay={self.delay}, "
                 f"backoff={self.backoff}, max_delay={self.max_delay}, deadline={self.deadline})")
 
+    def pause_before_retry(self, failures: int,
+                           started: float) -> Optional[Tuple[float, Optional[float]]]:
+        """After `failures` failed tries of a call begun at `started`
+        (time.monotonic()): None to give up, else (pause before waiting for
+        the connection, seconds left until the deadline or None)."""
+        if self.max_tries is not None and failures >= self.max_tries:
+            return None
+        pause = self.delay_for(failures)
+        remaining = None
+        if self.deadline is not None:
+            remaining = self.deadline - (time.monotonic() - started)
+            if remaining <= pause:
+                return None
+        return pause, remaining
+
     def delay_for(self, failures: int) -> float:
         """The pause after the `failures`-th failed try (1-based)."""
         base = min(self.delay * self.backoff ** (failures - 1), self.max_delay)
         return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
 
 class Attempt:
     """The try in progress: `number` (0 for the first) and `state`, kept
@@ -70,11 +87,17 @@ class Attempt:
         self.number = 0
         self.state: Dict[str, Any] = {}
 
-_local = threading.local()
+
+# A context variable, not a thread-local: it follows an asyncio task as well
+# as a thread.
+_attempt: "contextvars.ContextVar[Optional[Attempt]]" = contextvars.ContextVar(
+    "pykeeper_retry_attempt", default=None)
+
 
 def current_attempt() -> Optional[Attempt]:
-    """The retried call running in this thread, or None."""
-    return getattr(_local, "attempt", None)
+    """The retried call running in this thread (or asyncio task), or None."""
+    return _attempt.get()
+
 
 def run_with_retry(policy: RetryPolicy, wait_connected: Callable[[Optional[float]], None],
                    fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -91,21 +114,17 @@ def run_with_retry(policy: RetryPolicy, wait_connected: Callable[[Optional[float
         return fn(*args, **kwargs)
     attempt = Attempt()
     start = time.monotonic()
-    _local.attempt = attempt
+    token = _attempt.set(attempt)
     try:
         while True:
             try:
                 return fn(*args, **kwargs)
             except RETRYABLE:
                 attempt.number += 1
-                if policy.max_tries is not None and attempt.number >= policy.max_tries:
+                plan = policy.pause_before_retry(attempt.number, start)
+                if plan is None:
                     raise
-                pause = policy.delay_for(attempt.number)
-                remaining = None
-                if policy.deadline is not None:
-                    remaining = policy.deadline - (time.monotonic() - start)
-                    if remaining <= pause:
-                        raise
+                pause, remaining = plan
                 time.sleep(pause)
                 try:
                     wait_connected(None if remaining is None else remaining - pause)
@@ -113,4 +132,4 @@ def run_with_retry(policy: RetryPolicy, wait_connected: Callable[[Optional[float
                     raise ConnectionLossException(
                         f"still disconnected {policy.deadline} s after the first try") from None
     finally:
-        _local.attempt = None
+        _attempt.reset(token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from .paths import check_version, to_bytes, validate_path
+from . import operations as ops
 from .protocol import requests as rq
 from .protocol.errors import (
     RolledBackException, RuntimeInconsistencyException, ZooKeeperException,
@@ -32,8 +33,8 @@ class Transaction:
                ephemeral: bool = False, sequence: bool = False, container: bool = False,
                ttl: Optional[int] = None) -> "Transaction":
         """Queue a create; its result in commit() is the created path."""
-        self.operations.append(self._client._create_request(
-            path, value, acl, flags, ephemeral, sequence, container, ttl))
+        self.operations.append(ops.create_request(
+            self._client, path, value, acl, flags, ephemeral, sequence, container, ttl))
         return self
 
     def delete(self, path: str, version: int = -1) -> "Transaction":
@@ -70,19 +71,17 @@ class Transaction:
         if not self.operations:
             raise ValueError("a transaction needs at least one operation")
         self.committed = True
-        results = self._client._commit(self.operations)
-        # Servers differ in whether a create inside a multi answers with
-        # (path, stat) or the path alone (ZOOKEEPER-4026): give the path.
-        results = [r[0] if isinstance(op, rq.Create) and isinstance(r, tuple) else r
-                   for op, r in zip(self.operations, results)]
-        failure = failed_operation(results)
-        if failure is not None:
-            failure.results = results  # type: ignore[attr-defined]
-            raise failure
-        return results
+        return self._client._drive(ops.commit(self._client, self.operations))
 
     def __enter__(self) -> "Transaction":
         return self
+
+    async def __aenter__(self) -> "Transaction":
+        return self
+
+    async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is None and not self.committed:
+            await self.commit()
 
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
         if exc_type is None and not self.committed:

@@ -142,7 +142,7 @@ def test_unknown_scheme_fails_authentication_and_stops_the_client(zk_server):
             zk.get("/")
         assert info.value.code == -115 and info.value.path == "/"
         with pytest.raises(pykeeper.AuthFailedException) as again:
-            zk.exists("/")
+            zk.get("/")
         # a new exception each time: re-raising one shared instance would
         # grow its traceback with every call, and share it between threads
         assert again.value is not info.value

@@ -1,14 +1,21 @@
 """Fixtures for the resilience tests: clients that record every state they
-pass through, so a test can wait on a state instead of sleeping."""
+pass through, so a test can wait on a state instead of sleeping.
+
+`make_client` makes sync clients; `make_any_client` is parametrized over
+the sync client and the asyncio one, the latter driven from the test's
+thread through `AsyncioFacade`, so one test body proves both."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import threading
-from typing import Callable, Iterator, List
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
 import pykeeper
+import pykeeper.aio
 
 WAIT = 20.0
 
@@ -39,16 +46,53 @@ class StateLog:
             return len(self.states)
 
 
-@pytest.fixture
-def make_client() -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
-    """Factory of connected clients, each with a `.log` StateLog; closed after."""
-    made: List[pykeeper.ZooKeeper] = []
+class AsyncioFacade:
+    """A pykeeper.aio.ZooKeeper on an event loop of its own thread, with
+    each coroutine method callable (blocking) from the test's thread."""
 
-    def make(hosts: str, **kwargs) -> pykeeper.ZooKeeper:
+    def __init__(self, hosts: str, **kwargs: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.aio = pykeeper.aio.ZooKeeper(hosts, **kwargs)
+
+    def _run(self, coroutine: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.aio, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._run(attr(*args, **kwargs))
+
+        call.coroutine_function = attr  # type: ignore[attr-defined]
+        return call
+
+    def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._run(self.aio.retry(fn.coroutine_function, *args, **kwargs))
+
+    def close(self, timeout: float = 5.0) -> None:
+        try:
+            self._run(self.aio.close(timeout))
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(5)
+            self._loop.close()
+
+
+def _factory(kind: str) -> Iterator[Callable[..., Any]]:
+    made: List[Any] = []
+
+    def make(hosts: str, **kwargs: Any) -> Any:
         kwargs.setdefault("connect_timeout", 1.0)
-        client = pykeeper.ZooKeeper(hosts, **kwargs)
-        client.log = StateLog()  # type: ignore[attr-defined]
-        client.add_listener(client.log)  # type: ignore[attr-defined]
+        if kind == "asyncio":
+            client: Any = AsyncioFacade(hosts, **kwargs)
+        else:
+            client = pykeeper.ZooKeeper(hosts, **kwargs)
+        client.log = StateLog()
+        client.add_listener(client.log)
         made.append(client)
         client.connect()
         return client
@@ -56,3 +100,15 @@ def make_client() -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
     yield make
     for client in made:
         client.close(timeout=2.0)
+
+
+@pytest.fixture
+def make_client() -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
+    """Factory of connected sync clients, each with a `.log` StateLog; closed after."""
+    yield from _factory("sync")
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def make_any_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    """Like make_client, once with the sync client and once with the asyncio one."""
+    yield from _factory(request.param)

@@ -33,8 +33,8 @@ def _expire(proxy, client) -> None:
     proxy.heal()
 
 
-def test_expired_session_is_replaced(zk_proxy, make_client) -> None:
-    client = make_client(zk_proxy.hosts, session_timeout=1.0)
+def test_expired_session_is_replaced(zk_proxy, make_any_client) -> None:
+    client = make_any_client(zk_proxy.hosts, session_timeout=1.0)
     old_session = client.session_id
     client.create("/exp-eph", b"", ephemeral=True)
     expired_watch = threading.Event()
@@ -52,8 +52,8 @@ def test_expired_session_is_replaced(zk_proxy, make_client) -> None:
     assert client.get("/exp-new")[0] == b"ok"
 
 
-def test_expiry_without_reconnect_stops_the_client(zk_proxy, make_client) -> None:
-    client = make_client(zk_proxy.hosts, reconnect=False, session_timeout=1.0)
+def test_expiry_without_reconnect_stops_the_client(zk_proxy, make_any_client) -> None:
+    client = make_any_client(zk_proxy.hosts, reconnect=False, session_timeout=1.0)
     client.create("/exp-eph", b"", ephemeral=True)
     mark = client.log.mark()
     _expire(zk_proxy, client)

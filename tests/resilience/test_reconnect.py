@@ -14,9 +14,10 @@ from pykeeper.testing import wait_until
 from .conftest import WAIT
 
 
-def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_client) -> None:
+def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_any_client,
+                                                          make_client) -> None:
     server = zk_fresh_server
-    client = make_client(server.hosts, session_timeout=10.0)
+    client = make_any_client(server.hosts, session_timeout=10.0)
     other = make_client(server.hosts)
     client.create("/eph", b"mine", ephemeral=True)
     client.create("/watched", b"v0")
@@ -68,8 +69,8 @@ def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_
     assert [(e.type_name, e.path) for e in fired] == [("changed", "/watched")]
 
 
-def test_dropped_connection_resumes_the_session(zk_proxy, make_client) -> None:
-    client = make_client(zk_proxy.hosts, session_timeout=6.0)
+def test_dropped_connection_resumes_the_session(zk_proxy, make_any_client) -> None:
+    client = make_any_client(zk_proxy.hosts, session_timeout=6.0)
     session = client.session_id
     mark = client.log.mark()
     assert zk_proxy.drop_all() >= 1
@@ -79,8 +80,8 @@ def test_dropped_connection_resumes_the_session(zk_proxy, make_client) -> None:
     assert client.exists("/") is not None
 
 
-def test_black_hole_is_detected_by_read_timeout(zk_proxy, make_client) -> None:
-    client = make_client(zk_proxy.hosts, session_timeout=6.0)
+def test_black_hole_is_detected_by_read_timeout(zk_proxy, make_any_client) -> None:
+    client = make_any_client(zk_proxy.hosts, session_timeout=6.0)
     session = client.session_id
     mark = client.log.mark()
     zk_proxy.blackhole()
@@ -129,8 +130,8 @@ def test_credentials_are_re_sent_after_reconnect(zk_proxy, make_client) -> None:
     client.delete(path)
 
 
-def test_ensemble_failover_keeps_the_session(zk_ensemble, make_client) -> None:
-    client = make_client(zk_ensemble.hosts, session_timeout=8.0)
+def test_ensemble_failover_keeps_the_session(zk_ensemble, make_any_client) -> None:
+    client = make_any_client(zk_ensemble.hosts, session_timeout=8.0)
     session = client.session_id
     client.create("/failover", b"x", ephemeral=True)
     current = client.current_server
@@ -143,8 +144,8 @@ def test_ensemble_failover_keeps_the_session(zk_ensemble, make_client) -> None:
     assert client.exists("/failover").ephemeralOwner == session
 
 
-def test_ensemble_without_quorum_then_back(zk_ensemble, make_client) -> None:
-    client = make_client(zk_ensemble.hosts, session_timeout=8.0,
+def test_ensemble_without_quorum_then_back(zk_ensemble, make_any_client) -> None:
+    client = make_any_client(zk_ensemble.hosts, session_timeout=8.0,
                          retry=RetryPolicy(max_tries=None, deadline=30.0))
     session = client.session_id
     client.create("/quorum", b"x")

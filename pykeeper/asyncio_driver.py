@@ -1,0 +1,340 @@
+"""The asyncio driver: moves bytes between an asyncio transport and a
+`ClientProtocol`, on the event loop, with no threads.
+
+Like the thread driver, it only does I/O, timers and waiting; what to do
+at each step (which server next, back-off, pings, read timeouts, what
+each protocol event means) is the shared `Session`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from concurrent.futures import Future
+from collections import deque
+from typing import Any, Deque, List, Optional
+
+from .hosts import Address
+from .protocol.connection import ClientProtocol
+from .protocol.errors import ClientClosedException, ConnectionLossException, ProtocolError
+from .protocol.requests import Request
+from .session import Handler, Session
+from .threaded import resolve
+
+log = logging.getLogger("zookeeper")
+
+DEFAULT_MAX_IN_FLIGHT = 1000
+
+
+async def _is_read_write(address: Address, timeout: float) -> bool:
+    """True if the server at `address` answers 'isro' with 'rw'."""
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(address.host, address.port), timeout)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    try:
+        writer.write(b"isro")
+        answer = await asyncio.wait_for(reader.read(16), timeout)
+        return answer.startswith(b"rw")
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        writer.close()
+
+
+class _Stream(asyncio.Protocol):
+    """Hands a transport's bytes and its end to the connection."""
+
+    def __init__(self, owner: "AsyncioConnection") -> None:
+        self.owner = owner
+        self.lost: Optional[str] = None
+
+    def data_received(self, data: bytes) -> None:
+        self.owner._data_received(self, data)
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.lost = str(exc) if exc else "the server closed the connection"
+        self.owner._wake.set()
+
+
+class AsyncioConnection:
+    """One client's connection to an ensemble, driven by an asyncio task.
+
+    Every method must be called on the connection's event loop.
+    """
+
+    def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
+                 connect_timeout: float, reconnect: bool = True,
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
+        self.protocol = protocol
+        self.handler = handler
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
+                               self._complete)
+        self.max_in_flight = max_in_flight
+        self._transport: Optional[asyncio.Transport] = None
+        self._stream: Optional[_Stream] = None
+        self._last_send = 0.0
+        self._last_recv = 0.0
+        self._stopping = False
+        self._closing = False
+        self._wake = asyncio.Event()
+        # Callers waiting for room in the in-flight window, woken in order,
+        # one per reply (waking them all each time would cost O(n^2)).
+        self._waiting: Deque[asyncio.Future] = deque()
+        self._task: Optional[asyncio.Task] = None
+        self._probe: Optional[asyncio.Task] = None
+        self._protocol_error: Optional[ProtocolError] = None
+
+    @staticmethod
+    def _complete(future: Future, result: Any, error: Optional[BaseException]) -> None:
+        # concurrent.futures, not asyncio, futures: their callbacks run at
+        # once, in reply order, before the next notification is processed,
+        # which is what keeps the caches' stores ahead of invalidations.
+        resolve(future, result, error)
+
+    @property
+    def address(self) -> Optional[Address]:
+        return self.session.address
+
+    @property
+    def alive(self) -> bool:
+        return not self._stopping
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    # -- caller side ---------------------------------------------------------
+
+    def _check_open(self, request: Request) -> None:
+        error = self.session.final_error
+        if error is not None:
+            raise type(error)(str(error), request.path)
+        if self._closing or self._stopping:
+            raise ClientClosedException("the client is closed; call connect() to start it again")
+        if not self.protocol.connected:
+            raise ConnectionLossException("not connected to a server (reconnecting)",
+                                          request.path)
+
+    async def send(self, request: Request) -> "Future[Any]":
+        """Send `request`; returns a future of its result.
+
+        Waits while `max_in_flight` requests await replies. Raises
+        ConnectionLossException at once when there is no live session
+        connection, ClientClosedException after close().
+        """
+        while True:
+            self._check_open(request)
+            if self.protocol.pending_count + len(self._waiting) < self.max_in_flight:
+                break
+            turn = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn in self._waiting:
+                    self._waiting.remove(turn)
+                raise
+            if self.protocol.pending_count < self.max_in_flight:
+                break
+        return self.send_now(request)
+
+    def _wake_waiting(self, everyone: bool = False) -> None:
+        room = len(self._waiting) if everyone else (
+            self.max_in_flight - self.protocol.pending_count)
+        while room > 0 and self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                room -= 1
+
+    def send_now(self, request: Request) -> "Future[Any]":
+        """Send `request` without waiting for room in the in-flight window."""
+        self._check_open(request)
+        future: Future = Future()
+        self._write(self.protocol.send(request, future))
+        return future
+
+    def _write(self, frame: bytes) -> None:
+        self._last_send = time.monotonic()
+        if self._transport is not None:
+            self._transport.write(frame)
+
+    async def close(self, timeout: float) -> None:
+        """Close the session (flushing requests already sent) and stop;
+        waits at most about `timeout` seconds in all."""
+        if self._closing:
+            return
+        deadline = time.monotonic() + timeout
+        self._closing = True
+        self._wake_waiting(everyone=True)
+        if self.protocol.connected and self._transport is not None:
+            future: Future = Future()
+            self._write(self.protocol.close_frame(future))
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(future),
+                                       max(0.0, deadline - time.monotonic()))
+            except Exception as exc:  # timeout or connection loss: the session ends anyway
+                log.debug("close: no reply to CloseSession (%s)", exc)
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None and not self._task.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task),
+                                       max(0.05, deadline - time.monotonic()))
+            except asyncio.TimeoutError:
+                self._task.cancel()
+
+    # -- the connection task ---------------------------------------------------
+
+    async def _run(self) -> None:
+        session = self.session
+        try:
+            while not self._stopping:
+                address, delay = session.next_attempt()
+                if delay:
+                    await self._pause(delay)
+                    if self._stopping:
+                        break
+                if session.should_abandon_for_read_only(time.monotonic()):
+                    session.disconnected_since = None
+                    session.session_expired(self.protocol.abandon_session())
+                    if session.final_error is not None:
+                        break
+                self.handler.on_connecting()
+                stream = await self._open(address)
+                if stream is None:
+                    session.attempt_failed()
+                    continue
+                session.address = address
+                self.handler.on_associating()
+                session.connection_ended(await self._serve(stream, address))
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # a bug here must not leave callers hanging
+            log.exception("pykeeper connection task failed")
+        finally:
+            self._stopping = True
+            self._closing = True
+            self._wake_waiting(everyone=True)
+            self.handler.on_closed()
+
+    async def _pause(self, seconds: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _open(self, address: Address) -> Optional[_Stream]:
+        loop = asyncio.get_running_loop()
+        stream = _Stream(self)
+        try:
+            transport, _ = await asyncio.wait_for(
+                loop.create_connection(lambda: stream, address.host, address.port),
+                self.session.connect_timeout)
+        except (OSError, asyncio.TimeoutError) as exc:
+            log.info("cannot connect to %s: %s", address, exc or "timed out")
+            return None
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._transport = transport  # type: ignore[assignment]
+        return stream
+
+    async def _serve(self, stream: _Stream, address: Address) -> bool:
+        session = self.session
+        established = False
+        self._stream = stream
+        self._protocol_error = None
+        self._last_recv = time.monotonic()
+        self._write(self.protocol.connect_frame())
+        reason = "closed"
+        try:
+            while not self._stopping:
+                if stream.lost is not None:
+                    reason = stream.lost
+                    break
+                if self._protocol_error is not None:
+                    reason = str(self._protocol_error)
+                    log.warning("protocol error from %s, resetting the connection: %s",
+                                address, reason)
+                    break
+                if self.protocol.connected:
+                    established = True
+                if session.final_error is not None:
+                    reason = str(session.final_error)
+                    break
+                if session.read_write_found is not None:
+                    reason = f"leaving a read-only server for {session.read_write_found}"
+                    break
+                read_timeout = session.read_timeout()
+                ping_interval = session.ping_interval()
+                now = time.monotonic()
+                if now - self._last_recv >= read_timeout:
+                    reason = f"no reply from the server in {read_timeout:.2f}s"
+                    break
+                wait = self._last_recv + read_timeout - now
+                if ping_interval is not None:
+                    if now >= self._last_send + ping_interval:
+                        self._write(self.protocol.ping_frame())
+                    wait = min(wait, max(0.0, self._last_send + ping_interval - now))
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self._drop(stream, address, reason)
+        return established
+
+    def _data_received(self, stream: _Stream, data: bytes) -> None:
+        if stream is not self._stream or self._protocol_error is not None:
+            return
+        self._last_recv = time.monotonic()
+        try:
+            events, frames = self.protocol.receive(data)
+        except ProtocolError as exc:
+            self._protocol_error = exc
+            self._wake.set()
+            return
+        for frame in frames:
+            self._write(frame)
+        if self._waiting:
+            self._wake_waiting()
+        connected = self.session.dispatch(events)
+        if connected is not None:
+            self._wake.set()
+            if connected.read_only and len(self.session.rotation.addresses) > 1:
+                self._probe = asyncio.get_running_loop().create_task(
+                    self._probe_read_write(self.session.address))
+        if self.session.final_error is not None:
+            self._wake.set()
+
+    async def _probe_read_write(self, current: Optional[Address]) -> None:
+        session = self.session
+        for pause in session.probe_pauses():
+            await asyncio.sleep(pause)
+            for address in session.probe_targets(current):
+                if await _is_read_write(address, min(1.0, session.connect_timeout)):
+                    log.info("%s serves writes again: moving there", address)
+                    session.read_write_found = address
+                    self._wake.set()
+                    return
+
+    def _drop(self, stream: _Stream, address: Address, reason: str) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
+        was_connected = self.protocol.connected
+        lost = self.protocol.connection_lost()
+        transport, self._transport, self._stream = self._transport, None, None
+        if transport is not None:
+            transport.close()
+        self._wake_waiting(everyone=True)
+        self.session.connection_lost(lost, address, reason, was_connected, self._stopping,
+                                     time.monotonic())
+        if self.session.final_error is not None:
+            self._stopping = True

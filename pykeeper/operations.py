@@ -1,0 +1,414 @@
+"""Every client operation, written once for all the clients.
+
+An operation checks its arguments (raising ValueError/TypeError before
+anything is sent) and returns either a `Request` whose reply result is
+the answer, or a generator that yields requests, receives each reply's
+result (or has its exception thrown in) and returns the answer. The sync
+client, its future-returning twins and the asyncio client each *drive*
+operations their own way (blocking, by callbacks, by awaiting); none of
+them repeats what an operation means.
+
+`client` gives the settings an operation needs (`max_data_size`,
+`last_zxid`, `session_id`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Generator, Iterable, List, Optional, Tuple, Union
+
+from .paths import check_version, to_bytes, validate_path
+from .protocol import requests as rq
+from .protocol.errors import (
+    BadVersionException, NodeExistsException, NoNodeException, NotEmptyException,
+    NoWatcherException, UnimplementedException,
+)
+from .protocol.records import ACL, OPEN_ACL_UNSAFE, CreateFlags, Id, Stat
+from .retry import Attempt, current_attempt
+
+Operation = Union[rq.Request, Generator[rq.Request, Any, Any]]
+
+EPHEMERAL = CreateFlags.EPHEMERAL
+SEQUENCE = CreateFlags.SEQUENTIAL
+PROTECTION_PREFIX = "_c_"
+# Bounds the rounds when other clients keep deleting parents (create) or
+# adding children (delete) while we work: a livelock gets an error.
+MAX_ROUNDS = 20
+
+
+def acl_list(acl: Optional[Iterable[Any]]) -> List[ACL]:
+    """ACL entries from ACL tuples or the original binding's dicts."""
+    if acl is None:
+        return list(OPEN_ACL_UNSAFE)
+    if isinstance(acl, (ACL, dict)):
+        acl = [acl]
+    out = []
+    for entry in acl:
+        if isinstance(entry, ACL):
+            out.append(entry)
+        elif isinstance(entry, dict) and {"perms", "scheme", "id"} <= set(entry):
+            out.append(ACL(int(entry["perms"]), Id(str(entry["scheme"]), str(entry["id"]))))
+        else:
+            raise TypeError(f"ACL entries must be pykeeper.ACL or dicts with perms/scheme/id, "
+                            f"not {entry!r}")
+    if not out:
+        raise ValueError("an ACL list must not be empty")
+    return out
+
+
+def check_watcher(watcher: Any) -> None:
+    if watcher is not None and not callable(watcher):
+        raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
+
+
+# -- reads -------------------------------------------------------------------------
+
+def exists(client: Any, path: str, watcher: Any = None) -> Operation:
+    validate_path(path)
+    check_watcher(watcher)
+    return _stat_or_none(rq.Exists(path, watcher))
+
+
+def _stat_or_none(request: rq.Request) -> Generator[rq.Request, Any, Optional[Stat]]:
+    try:
+        return (yield request)
+    except NoNodeException:
+        return None
+
+
+def get(client: Any, path: str, watcher: Any = None) -> Operation:
+    validate_path(path)
+    check_watcher(watcher)
+    return rq.GetData(path, watcher)
+
+
+def get_children(client: Any, path: str, watcher: Any = None,
+                 include_stat: bool = False) -> Operation:
+    validate_path(path)
+    check_watcher(watcher)
+    request = rq.GetChildren(path, watcher)
+    return request if include_stat else _names_only(request)
+
+
+def _names_only(request: rq.Request) -> Generator[rq.Request, Any, List[str]]:
+    children, _ = yield request
+    return children
+
+
+def get_acl(client: Any, path: str) -> Operation:
+    validate_path(path)
+    return rq.GetACL(path)
+
+
+def sync(client: Any, path: str = "/") -> Operation:
+    validate_path(path)
+    return rq.Sync(path)
+
+
+def get_ephemerals(client: Any, prefix: str = "/") -> Operation:
+    validate_path(prefix)
+    return rq.GetEphemerals(prefix)
+
+
+def get_all_children_number(client: Any, path: str) -> Operation:
+    validate_path(path)
+    return rq.GetAllChildrenNumber(path)
+
+
+def is_ephemeral(client: Any, path: str) -> Generator[rq.Request, Any, bool]:
+    validate_path(path)
+    _, stat = yield rq.GetData(path)
+    return bool(stat.ephemeralOwner)
+
+
+def add_watch(client: Any, path: str, watcher: Any,
+              recursive: bool = False) -> Generator[rq.Request, Any, None]:
+    validate_path(path)
+    if not callable(watcher):
+        raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
+    try:
+        yield rq.AddWatch(path, watcher, recursive)
+    except UnimplementedException:
+        raise UnimplementedException(
+            "persistent watches need a ZooKeeper server 3.6 or newer", path) from None
+
+
+# -- writes ------------------------------------------------------------------------
+
+def create_request(client: Any, path: str, value: Any, acl: Any, flags: int, ephemeral: bool,
+                   sequence: bool, container: bool, ttl: Optional[int]) -> rq.Create:
+    if isinstance(flags, bool) or not isinstance(flags, int) or flags & ~3:
+        raise ValueError(f"flags must be a combination of EPHEMERAL (1) and SEQUENCE (2), "
+                         f"not {flags!r}")
+    ephemeral = ephemeral or bool(flags & EPHEMERAL)
+    sequence = sequence or bool(flags & SEQUENCE)
+    validate_path(path, sequential=sequence)
+    if path == "/":
+        raise ValueError("cannot create the root node '/'")
+    data = to_bytes(value, client.max_data_size)
+    if container and (ephemeral or sequence or ttl is not None):
+        raise ValueError("a container node cannot be ephemeral, sequential or have a TTL")
+    if ttl is not None:
+        if ephemeral:
+            raise ValueError("a TTL node cannot be ephemeral")
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 0xFFFFFFFFFF:
+            raise ValueError(f"ttl must be positive milliseconds, not {ttl!r}")
+        mode = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
+                else CreateFlags.PERSISTENT_WITH_TTL)
+    elif container:
+        mode = CreateFlags.CONTAINER
+    else:
+        mode = (EPHEMERAL if ephemeral else 0) | (SEQUENCE if sequence else 0)
+    return rq.Create(path, data, acl_list(acl), mode, ttl or 0)
+
+
+def create2(client: Any, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
+            ephemeral: bool = False, sequence: bool = False, container: bool = False,
+            ttl: Optional[int] = None) -> Operation:
+    request = create_request(client, path, value, acl, flags, ephemeral, sequence,
+                             container, ttl)
+    attempt = current_attempt()
+    if attempt is not None:
+        return _retried_create(client, request, attempt)
+    return request
+
+
+def create(client: Any, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
+           ephemeral: bool = False, sequence: bool = False, container: bool = False,
+           ttl: Optional[int] = None) -> Generator[rq.Request, Any, str]:
+    created_path, _ = yield from _as_generator(create2(
+        client, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence,
+        container=container, ttl=ttl))
+    return created_path
+
+
+def set_data(client: Any, path: str, value: Any, version: int = -1) -> Operation:
+    validate_path(path)
+    request = rq.SetData(path, to_bytes(value, client.max_data_size), check_version(version))
+    attempt = current_attempt()
+    if attempt is not None:
+        return _retried_set(client, request, attempt)
+    return request
+
+
+def delete(client: Any, path: str, version: int = -1) -> Operation:
+    validate_path(path)
+    if path == "/":
+        raise ValueError("cannot delete the root node '/'")
+    request = rq.Delete(path, check_version(version))
+    attempt = current_attempt()
+    if attempt is not None:
+        return _retried_delete(request, attempt)
+    return request
+
+
+def set_acl(client: Any, path: str, acl: Any, version: Any = -1) -> Operation:
+    validate_path(path)
+    if isinstance(acl, int) and not isinstance(acl, bool) and not isinstance(version, int):
+        acl, version = version, acl  # the original API's set_acl(path, version, acl)
+    return rq.SetACL(path, acl_list(acl), check_version(version))
+
+
+def add_auth(client: Any, scheme: str, credential: Union[str, bytes]) -> Operation:
+    if not isinstance(scheme, str) or not scheme:
+        raise TypeError("scheme must be a non-empty str such as 'digest'")
+    return rq.Auth(scheme, to_bytes(credential, None, "credential"))
+
+
+def _as_generator(op: Operation) -> Generator[rq.Request, Any, Any]:
+    if isinstance(op, rq.Request):
+        return (yield op)
+    return (yield from op)
+
+
+# -- writes retried after a connection loss -----------------------------------------
+#
+# Inside client.retry() a write's first try may have been applied although
+# its reply was lost. Find out rather than apply it twice or fail wrongly:
+# - a plain create meeting NodeExists on a later try is ours if the node was
+#   created after our first try was sent (czxid above the last zxid seen
+#   then), holds our data and, if ephemeral, belongs to our session;
+# - a sequential create gets a protected name, "_c_<guid>-<name>" (Curator's
+#   protection mode), and a later try first looks for a child with the guid;
+# - a versioned set meeting BadVersion is ours if the node is now at the next
+#   version, was modified after our first try, and holds our data;
+# - a delete meeting NoNode on a later try has done its job either way.
+
+_SEQUENTIAL_FLAGS = (CreateFlags.SEQUENTIAL, CreateFlags.SEQUENTIAL | CreateFlags.EPHEMERAL,
+                     CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL)
+
+
+def _first_try(client: Any, attempt: Attempt) -> None:
+    if "zxid" not in attempt.state:
+        attempt.state["zxid"] = client.last_zxid
+
+
+def _retried_create(client: Any, request: rq.Create,
+                    attempt: Attempt) -> Generator[rq.Request, Any, Tuple[str, Stat]]:
+    _first_try(client, attempt)
+    if request.flags in _SEQUENTIAL_FLAGS:
+        return (yield from _create_protected(request, attempt))
+    try:
+        return (yield request)
+    except NodeExistsException:
+        if attempt.number == 0:
+            raise
+        stat = yield from _stat_or_none(rq.Exists(request.path))
+        if stat is None or stat.czxid <= attempt.state["zxid"]:
+            raise
+        if request.flags == CreateFlags.EPHEMERAL and stat.ephemeralOwner != client.session_id:
+            raise
+        data, _ = yield rq.GetData(request.path)
+        if data != request.data:
+            raise
+        return request.path, stat
+
+
+def _create_protected(request: rq.Create,
+                      attempt: Attempt) -> Generator[rq.Request, Any, Tuple[str, Stat]]:
+    parent, _, name = request.path.rpartition("/")
+    first = "guid" not in attempt.state
+    guid = attempt.state.setdefault("guid", uuid.uuid4().hex)
+    marker = f"{PROTECTION_PREFIX}{guid}-"
+    if not first and attempt.number:
+        children, _ = yield rq.GetChildren(parent or "/")
+        for child in children:
+            if child.startswith(marker):
+                path = f"{parent}/{child}"
+                stat = yield from _stat_or_none(rq.Exists(path))
+                if stat is not None:
+                    return path, stat
+    request.path = f"{parent}/{marker}{name}"
+    return (yield request)
+
+
+def _retried_set(client: Any, request: rq.SetData,
+                 attempt: Attempt) -> Generator[rq.Request, Any, Stat]:
+    _first_try(client, attempt)
+    try:
+        return (yield request)
+    except BadVersionException:
+        if attempt.number == 0 or request.version < 0:
+            raise
+        data, stat = yield rq.GetData(request.path)
+        if (stat.version == request.version + 1 and stat.mzxid > attempt.state["zxid"]
+                and data == request.data):
+            return stat
+        raise
+
+
+def _retried_delete(request: rq.Delete, attempt: Attempt) -> Generator[rq.Request, Any, None]:
+    try:
+        yield request
+    except NoNodeException:
+        if attempt.number == 0:
+            raise
+
+
+# -- transactions and watch removal -----------------------------------------------
+
+def commit(client: Any, operations: List[rq.Request]) -> Generator[rq.Request, Any, List[Any]]:
+    from .transaction import failed_operation
+    results = yield rq.Multi(operations)
+    # Servers differ in whether a create inside a multi answers with
+    # (path, stat) or the path alone (ZOOKEEPER-4026): give the path.
+    results = [r[0] if isinstance(op, rq.Create) and isinstance(r, tuple) else r
+               for op, r in zip(operations, results)]
+    failure = failed_operation(results)
+    if failure is not None:
+        failure.results = results  # type: ignore[attr-defined]
+        raise failure
+    return results
+
+
+def remove_watch_on_server(request: rq.RemoveWatches) -> Generator[rq.Request, Any, None]:
+    try:
+        yield request
+    except NoWatcherException:
+        pass  # it fired on the server meanwhile: gone all the same
+
+
+# -- recursive create and delete -----------------------------------------------------
+
+def create_recursive(client: Any, path: str, value: Any = b"",
+                     acl: Any = None) -> Generator[rq.Request, Any, str]:
+    validate_path(path)
+    data = to_bytes(value, client.max_data_size)
+    parents = []
+    prefix = ""
+    for part in path.split("/")[1:-1]:
+        prefix += "/" + part
+        parents.append(prefix)
+    for _ in range(MAX_ROUNDS):
+        try:
+            return (yield from create(client, path, data, acl))
+        except NoNodeException:
+            pass
+        # Top-down, ignoring parents that exist: racing creators all succeed.
+        for parent in parents:
+            try:
+                yield from create(client, parent, b"", acl)
+            except NodeExistsException:
+                pass
+            except NoNodeException:
+                break  # an ancestor vanished under us; start over
+    raise NoNodeException(f"parents of {path} kept disappearing while creating it", path)
+
+
+def delete_recursive(client: Any, path: str, dry_run: bool = False,
+                     force: bool = False) -> Generator[rq.Request, Any, List[str]]:
+    validate_path(path)
+    removed: List[str] = []
+    if path == "/":
+        # The root cannot be deleted, and /zookeeper belongs to the server.
+        children, _ = yield rq.GetChildren("/")
+        for name in children:
+            if name != "zookeeper":
+                yield from _delete_tree("/" + name, dry_run, force, removed)
+        return removed
+    yield from _delete_tree(path, dry_run, force, removed)
+    return removed
+
+
+def _delete_tree(path: str, dry_run: bool, force: bool,
+                 removed: List[str]) -> Generator[rq.Request, Any, bool]:
+    """Delete below and at `path`; True if something had to be kept."""
+    for _ in range(MAX_ROUNDS):
+        try:
+            children, _ = yield rq.GetChildren(path)
+        except NoNodeException:
+            return False
+        kept = False
+        for name in children:
+            child = "/" + name if path == "/" else path + "/" + name
+            kept = (yield from _delete_tree(child, dry_run, force, removed)) or kept
+        if kept:
+            return True  # an ephemeral descendant stays, so its ancestors do
+        stat = yield from _stat_or_none(rq.Exists(path))
+        if stat is None:
+            return False
+        if stat.ephemeralOwner and not force:
+            return True
+        if dry_run:
+            removed.append(path)
+            return False
+        try:
+            yield rq.Delete(path)
+        except NoNodeException:
+            return False
+        except NotEmptyException:
+            continue  # children were created meanwhile: delete them too
+        removed.append(path)
+        return False
+    raise NotEmptyException(f"children kept appearing under {path} while deleting it", path)
+
+
+# The operations every client offers, by method name.
+CLIENT_OPERATIONS = {
+    "exists": exists, "get": get, "get_children": get_children, "get_acl": get_acl,
+    "sync": sync, "get_ephemerals": get_ephemerals,
+    "get_all_children_number": get_all_children_number, "is_ephemeral": is_ephemeral,
+    "add_watch": add_watch, "create": create, "create2": create2, "set": set_data,
+    "delete": delete, "set_acl": set_acl, "add_auth": add_auth,
+    "create_recursive": create_recursive, "delete_recursive": delete_recursive,
+}
