@@ -18,7 +18,7 @@ from typing import Any, Deque, List, Optional
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
-from .protocol.errors import ClientClosedException, ConnectionLossException, ProtocolError
+from .protocol.errors import ProtocolError
 from .protocol.requests import Request
 from .session import Handler, Session
 from .threaded import resolve
@@ -108,16 +108,6 @@ class AsyncioConnection:
 
     # -- caller side ---------------------------------------------------------
 
-    def _check_open(self, request: Request) -> None:
-        error = self.session.final_error
-        if error is not None:
-            raise type(error)(str(error), request.path)
-        if self._closing or self._stopping:
-            raise ClientClosedException("the client is closed; call connect() to start it again")
-        if not self.protocol.connected:
-            raise ConnectionLossException("not connected to a server (reconnecting)",
-                                          request.path)
-
     async def send(self, request: Request) -> "Future[Any]":
         """Send `request`; returns a future of its result.
 
@@ -126,7 +116,7 @@ class AsyncioConnection:
         connection, ClientClosedException after close().
         """
         while True:
-            self._check_open(request)
+            self.session.check_open(request, self._closing or self._stopping)
             if self.protocol.pending_count + len(self._waiting) < self.max_in_flight:
                 break
             turn = asyncio.get_running_loop().create_future()
@@ -152,7 +142,7 @@ class AsyncioConnection:
 
     def send_now(self, request: Request) -> "Future[Any]":
         """Send `request` without waiting for room in the in-flight window."""
-        self._check_open(request)
+        self.session.check_open(request, self._closing or self._stopping)
         future: Future = Future()
         self._write(self.protocol.send(request, future))
         return future

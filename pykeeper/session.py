@@ -19,7 +19,7 @@ from .protocol.connection import (
     SetWatchesReply,
 )
 from .protocol.errors import (
-    AuthFailedException, ConnectionLossException, SessionExpiredException, ZooKeeperException,
+    AuthFailedException, ClientClosedException, ConnectionLossException, SessionExpiredException, ZooKeeperException,
     exception_for,
 )
 from .protocol.requests import Request
@@ -98,6 +98,20 @@ class Session:
             self._failures_in_round = 0
         else:
             self._failures_in_round += 1
+
+    def check_open(self, request: Request, closed: bool) -> None:
+        """Raise what a call must get when it cannot be sent now: the
+        session's final error, ClientClosedException, or ConnectionLoss."""
+        # final_error counts as soon as it is set: the driver stops a moment
+        # later, and a call in between must not see a mere ConnectionLoss.
+        error = self.final_error
+        if error is not None:
+            raise type(error)(str(error), request.path)
+        if closed:
+            raise ClientClosedException("the client is closed; call connect() to start it again")
+        if not self.protocol.connected:
+            raise ConnectionLossException("not connected to a server (reconnecting)",
+                                          request.path)
 
     # -- timing --------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, List, Optional, TypeVar
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
-from .protocol.errors import ClientClosedException, ConnectionLossException, ProtocolError
+from .protocol.errors import ProtocolError
 from .protocol.requests import Request
 from .session import Handler, Session
 
@@ -126,26 +126,13 @@ class ThreadedConnection:
         future: Future = Future()
         with self._lock:
             while True:
-                self._check_open_locked(request)
+                self.session.check_open(request, self._closing or self._stopping)
                 if (self.protocol.pending_count < self.max_in_flight
                         or threading.current_thread() is self._thread):
                     break
                 self._room.wait()
             self._write_locked(self.protocol.send(request, future))
         return future
-
-    def _check_open_locked(self, request: Request) -> None:
-        # final_error counts as soon as it is set: the I/O thread stops a
-        # moment later, and a call in between must not see a mere
-        # ConnectionLoss (it raced add_auth's AuthFailed that way).
-        error = self.session.final_error
-        if error is not None:
-            raise type(error)(str(error), request.path)
-        if self._closing or self._stopping:
-            raise ClientClosedException("the client is closed; call connect() to start it again")
-        if not self.protocol.connected:
-            raise ConnectionLossException("not connected to a server (reconnecting)",
-                                          request.path)
 
     def _write_locked(self, frame: bytes) -> None:
         self._last_send = time.monotonic()
