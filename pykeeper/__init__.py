@@ -21,6 +21,8 @@ from .protocol.records import (
 )
 from .retry import RetryPolicy
 from .transaction import Transaction
+from .treecache import TreeCache, TreeEvent
+from .watchers import ChildrenWatch, DataWatch
 
 # The original API's names.
 ClientEvent = WatchedEvent
@@ -29,7 +31,8 @@ ZOO_OPEN_ACL_UNSAFE = OPEN_ACL_UNSAFE[0]
 __version__ = "0.2.0.dev0"
 
 __all__ = [
-    "ACL", "ALL_EXCEPTIONS", "CREATOR_ALL_ACL", "ClientClosedException", "ClientEvent",
+    "ACL", "ALL_EXCEPTIONS", "CREATOR_ALL_ACL", "ChildrenWatch", "ClientClosedException",
+    "ClientEvent", "DataWatch", "TreeCache", "TreeEvent",
     "EPHEMERAL", "EventType", "Id", "KeeperState", "OPEN_ACL_UNSAFE", "Perms",
     "ProtocolError", "READ_ACL_UNSAFE", "RetryPolicy", "RolledBackException", "SEQUENCE", "Stat", "State",
     "TimeoutException", "Transaction", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",

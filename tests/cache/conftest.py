@@ -1,0 +1,57 @@
+"""Fixtures for the cache and watch-helper tests: real servers only.
+
+``client`` is a connected client of the shared server; ``writer`` another
+one (the "other client" making changes); ``base`` a fresh node of the
+test's own; ``make_client`` more clients (of the shared server, or of a
+FaultProxy's hosts), each recording the states it passes through in
+``.log`` so a test can wait on a state instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Iterator, List
+
+import pytest
+
+import pykeeper
+
+from ..resilience.conftest import StateLog
+
+
+@pytest.fixture
+def make_client(zk_server) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
+    made: List[pykeeper.ZooKeeper] = []
+
+    def make(hosts: str = None, **kwargs) -> pykeeper.ZooKeeper:
+        kwargs.setdefault("connect_timeout", 1.0)
+        zk = pykeeper.ZooKeeper(hosts or zk_server.hosts, **kwargs)
+        zk.log = StateLog()  # type: ignore[attr-defined]
+        zk.add_listener(zk.log)  # type: ignore[attr-defined]
+        made.append(zk)
+        zk.connect()
+        return zk
+
+    yield make
+    for zk in made:
+        zk.close(timeout=2.0)
+
+
+@pytest.fixture
+def client(make_client) -> pykeeper.ZooKeeper:
+    return make_client()
+
+
+@pytest.fixture
+def writer(make_client) -> pykeeper.ZooKeeper:
+    return make_client()
+
+
+@pytest.fixture
+def base(writer) -> Iterator[str]:
+    """A fresh node "/c-<uuid>", removed with everything below it afterwards."""
+    path = "/c-" + uuid.uuid4().hex
+    writer.create(path)
+    yield path
+    if writer.connected:
+        writer.delete_recursive(path, force=True)
