@@ -552,11 +552,15 @@ class ZooKeeper:
             raise ValueError(f"kind must be one of {', '.join(_REMOVABLE)}, not {kind!r}")
         removed: List[Tuple[Any, int]] = []
         emptied: List[int] = []
+        # A read in flight that will arm a watch of the same kind needs the
+        # server's watch: removing it there would leave that watcher deaf.
+        arming = set(protocol.arming(path))
         for tables, server_type, event_type in groups:
             gone = [w for table in tables for w in protocol.watches.remove(table, path, watcher)]
             if gone:
                 removed.extend((w, event_type) for w in gone)
-                if not any(protocol.watches.has(table, path) for table in tables):
+                if not any(protocol.watches.has(table, path) or table in arming
+                           for table in tables):
                     emptied.append(server_type)
         if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE) for t in emptied):
             # Servers up to 3.8 refuse the persistent watcher types here
@@ -566,7 +570,7 @@ class ZooKeeper:
             # persistent watch left on the server just sends events no
             # watcher receives, until the session ends.
             emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
-            if not any(protocol.watches.has(kind_, path) for kind_ in KINDS):
+            if not arming and not any(protocol.watches.has(kind_, path) for kind_ in KINDS):
                 emptied = [WatcherType.ANY]
         if not removed:
             raise NoWatcherException(path=path)

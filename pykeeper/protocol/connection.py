@@ -353,6 +353,13 @@ class ClientProtocol:
         self.connected = False
         return lost
 
+    def arming(self, path: str) -> List[str]:
+        """The watch tables that requests still awaiting replies will arm on
+        `path` when they succeed."""
+        return [request.watch for _, request, _ in self._pending
+                if request.path == path and request.watch is not None
+                and getattr(request, "watcher", None) is not None]
+
     @property
     def pending_count(self) -> int:
         return len(self._pending)

@@ -9,6 +9,8 @@ would have been delivered by then."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 import pykeeper
@@ -192,3 +194,24 @@ def test_persistent_watchers_are_told_of_expiry(zk_proxy, make_client, writer, b
     writer.create(base + "/after")
     settle(client, writer, base + "/settle")
     assert events.calls == [WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None)]
+
+
+def test_removing_a_watch_spares_one_a_read_in_flight_is_arming(zk_server) -> None:
+    """remove_watches must not delete on the server a watch that a read
+    still waiting for its reply is about to arm for another watcher."""
+    from pykeeper.testing import FaultProxy
+    with FaultProxy(zk_server.hosts) as proxy, \
+            pykeeper.ZooKeeper(proxy.hosts) as slow, pykeeper.ZooKeeper(zk_server.hosts) as fast:
+        path = "/arming-" + uuid.uuid4().hex
+        slow.create(path, b"0")
+        first, second = Recorder(), Recorder()
+        slow.get(path, watcher=first)
+        proxy.set_latency(0.05)
+        in_flight = slow.get_async(path, watcher=second)
+        slow.remove_watches(path, first, kind="data")
+        in_flight.result(WAIT)
+        fast.set(path, b"1")
+        assert second.wait_for(1), "the in-flight read's watcher never fired"
+        assert [e.type_name for e in first.calls] == ["data_watch_removed"]
+        proxy.set_latency(0)
+        fast.delete(path)
