@@ -22,59 +22,40 @@ from typing import Any, Awaitable, Callable, List, Optional, Tuple
 
 from . import operations as ops
 from .asyncio_driver import AsyncioConnection
-from .client import _STATE_TO_KEEPER, ZooKeeper as SyncZooKeeper, State
-from .events import Multicast
-from .hosts import parse_hosts
-from .paths import DEFAULT_MAX_DATA
+from .cache import CHILDREN, EXISTS, GET, NodeCache
+from .client import ZooKeeper as SyncZooKeeper
+from .client_base import CONNECTED_STATES, ClientBase, State
+from .paths import DEFAULT_MAX_DATA, validate_path
 from .protocol import requests as rq
-from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
-from .protocol.errors import (
-    AuthFailedException, ClientClosedException, ConnectionLossException,
-    SessionExpiredException, TimeoutException,
-)
-from .protocol.records import EventType, KeeperState, WatchedEvent
+from .protocol.connection import ClientProtocol
+from .protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
+from .protocol.records import KeeperState, Stat, WatchedEvent
 from .retry import RETRYABLE, Attempt, RetryPolicy, _attempt, current_attempt
 from .transaction import Transaction
 
 log = logging.getLogger("pykeeper")
 
-_CONNECTED_STATES = (State.CONNECTED, State.CONNECTED_READONLY)
-
 __all__ = ["ZooKeeper"]
 
 
-class ZooKeeper:
+class ZooKeeper(ClientBase):
     """An asyncio ZooKeeper client; see `pykeeper.ZooKeeper` for the
     arguments and for what each method returns and raises.
 
     Use it from one event loop: `connect()` binds it to the running loop.
     """
 
+    _public_name = "pykeeper.aio.ZooKeeper"
+
     def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
                  session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
                  max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
                  close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
-        self.addresses, self.chroot = parse_hosts(hosts)
-        if session_timeout <= 0:
-            raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a pykeeper.RetryPolicy, not {type(retry).__name__}")
-        self.hosts = hosts
-        self.reconnect = reconnect
-        self.session_timeout = float(session_timeout)
-        self.connect_timeout = (connect_timeout if connect_timeout is not None
-                                else max(0.5, self.session_timeout / max(1, len(self.addresses))))
-        self.max_data_size = max_data_size
-        self.can_be_read_only = can_be_read_only
-        self.close_timeout = close_timeout
-        self.retry_policy = retry
-        self.on_state = Multicast()
-        self.on_event = Multicast()
-        self._listeners: List[Callable[[State], Any]] = []
-        self._state = State.CLOSED
+        super().__init__(hosts, reconnect, session_timeout=session_timeout,
+                         connect_timeout=connect_timeout, max_data_size=max_data_size,
+                         can_be_read_only=can_be_read_only, close_timeout=close_timeout,
+                         retry=retry)
         self._state_changed: Optional[asyncio.Event] = None
-        self._connection: Optional[AsyncioConnection] = None
-        self._protocol: Optional[ClientProtocol] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     # -- lifecycle -------------------------------------------------------------
@@ -118,89 +99,42 @@ class ZooKeeper:
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
 
-    def __repr__(self) -> str:
-        return f"<pykeeper.aio.ZooKeeper {self.hosts!r} {self.state_name} at 0x{id(self):x}>"
-
     # -- state -------------------------------------------------------------------
-
-    @property
-    def state(self) -> State:
-        return self._state
-
-    @property
-    def state_name(self) -> str:
-        return self._state.value
-
-    @property
-    def connected(self) -> bool:
-        return self._state in _CONNECTED_STATES
-
-    @property
-    def client_id(self) -> Optional[Tuple[int, bytes]]:
-        protocol = self._protocol
-        if protocol is None or not protocol.session_id:
-            return None
-        return protocol.session_id, protocol.password
-
-    @property
-    def session_id(self) -> Optional[int]:
-        protocol = self._protocol
-        return protocol.session_id or None if protocol else None
-
-    @property
-    def last_zxid(self) -> int:
-        protocol = self._protocol
-        return protocol.last_zxid if protocol else 0
-
-    @property
-    def current_server(self) -> Optional[str]:
-        connection = self._connection
-        if connection is None or self._state not in _CONNECTED_STATES:
-            return None
-        return str(connection.address) if connection.address is not None else None
 
     async def wait_until_connected(self, timeout: Optional[float] = None) -> None:
         """Wait until connected (read-write or read-only); TimeoutException
         after `timeout` seconds; the final error if the client stops trying."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._state not in _CONNECTED_STATES:
-            if self._connection is None or self._state_changed is None:
-                raise ClientClosedException("the client is not started: call connect()")
-            if self._state == State.AUTH_FAILED:
-                raise AuthFailedException("authentication failed; the client stopped")
-            if self._state == State.EXPIRED_SESSION and not self.reconnect:
-                raise SessionExpiredException("the session expired and reconnect is off")
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise TimeoutException(
-                    f"not connected after {timeout} s (state {self._state.value})")
+        while self._state not in CONNECTED_STATES:
+            remaining = self._time_left_to_connect(deadline, timeout)
             event = self._state_changed
+            if event is None:
+                raise ClientClosedException("the client is not started: call connect()")
             event.clear()
             try:
                 await asyncio.wait_for(event.wait(), remaining)
             except asyncio.TimeoutError:
                 pass
 
-    def add_listener(self, listener: Callable[[State], Any]) -> None:
-        """Call `listener(state)` (a function or coroutine function) on every state change."""
-        if not callable(listener):
-            raise TypeError(f"{listener!r} is not callable")
-        if listener not in self._listeners:
-            self._listeners = self._listeners + [listener]
-
-    def remove_listener(self, listener: Callable[[State], Any]) -> None:
-        self._listeners = [fn for fn in self._listeners if fn != listener]
-
-    def _set_state(self, state: State) -> None:
-        if state == self._state:
+    def _set_state(self, state: State, running_only: bool = False) -> None:
+        if state == self._state or (running_only and self._connection is None):
             return
         self._state = state
-        if self._state_changed is not None:
-            self._state_changed.set()
+        self._wake_waiters()
         for listener in self._listeners:
             self._schedule(listener, state)
         if len(self.on_state):
             self._schedule(self.on_state, self, state.value)
+
+    def _wake_waiters(self) -> None:
+        if self._state_changed is not None:
+            self._state_changed.set()
+
+    def _dispatch(self, event: WatchedEvent, watchers: List[Any]) -> None:
+        for watcher in watchers:
+            self._schedule(watcher, event)
+        if len(self.on_event):
+            self._schedule(self.on_event, event)
 
     def _schedule(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self._loop
@@ -216,54 +150,6 @@ class ZooKeeper:
                 asyncio.ensure_future(result)
         except Exception:
             log.exception("callback %r raised", fn)
-
-    # Handler callbacks, called by the driver on the loop.
-
-    def on_connecting(self) -> None:
-        if self._connection is not None:
-            self._set_state(State.CONNECTING)
-
-    def on_associating(self) -> None:
-        if self._connection is not None:
-            self._set_state(State.ASSOCIATING)
-
-    def on_connected(self, event: Connected) -> None:
-        self._set_state(State.CONNECTED_READONLY if event.read_only else State.CONNECTED)
-        self._deliver(WatchedEvent(EventType.NONE, _STATE_TO_KEEPER[self._state], None), [])
-
-    def on_disconnected(self) -> None:
-        if self._connection is not None:
-            self._set_state(State.CONNECTING)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, None), [])
-
-    def on_session_expired(self, event: SessionExpired) -> None:
-        self._set_state(State.EXPIRED_SESSION)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None), event.watchers)
-
-    def on_notification(self, event: Notification) -> None:
-        self._deliver(event.event, event.watchers)
-
-    def on_auth_failed(self) -> None:
-        self._set_state(State.AUTH_FAILED)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.AUTH_FAILED, None), [])
-
-    def on_closed(self) -> None:
-        if self._state not in (State.AUTH_FAILED, State.EXPIRED_SESSION):
-            self._set_state(State.CLOSED)
-        elif self._state_changed is not None:
-            self._state_changed.set()
-
-    def _deliver(self, event: WatchedEvent, watchers: List[Any]) -> None:
-        for watcher in watchers:
-            if getattr(watcher, "inline", False):
-                try:
-                    watcher(event)
-                except Exception:
-                    log.exception("inline watcher %r raised for %r", watcher, event)
-            else:
-                self._schedule(watcher, event)
-        if len(self.on_event):
-            self._schedule(self.on_event, event)
 
     # -- driving operations ------------------------------------------------------------
 
@@ -343,8 +229,7 @@ class ZooKeeper:
             raise ClientClosedException("the client is not connected: call connect() first")
         removed, requests = SyncZooKeeper._take_watches(self.protocol_for_watches(), path,
                                                        watcher, kind)
-        for request in requests:
-            await self._drive(ops.remove_watch_on_server(request))
+        await self._drive(ops.remove_watches_on_server(requests))
         for w, event_type in removed:
             self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
 
@@ -359,8 +244,53 @@ class ZooKeeper:
 
     multi = transaction
 
+    # -- cached reads ----------------------------------------------------------------
 
-def _on_loop(reply: "Future[Any]") -> "asyncio.Future[Any]":
+    _node_cache: Optional[NodeCache] = None
+
+    @property
+    def node_cache(self) -> NodeCache:
+        """The cache behind cached_get/cached_get_children/cached_exists:
+        the sync client's, fed through this client's future twins."""
+        if self._node_cache is None:
+            self._node_cache = NodeCache(self)
+            self.add_listener(self._node_cache.on_state)
+        return self._node_cache
+
+    async def cached_get(self, path: str) -> Tuple[bytes, Stat]:
+        """As pykeeper.ZooKeeper.cached_get: from memory until a watch says
+        the node changed; a miss awaits one read (shared by concurrent misses)."""
+        return await self._cached(GET, path)
+
+    async def cached_get_children(self, path: str) -> List[str]:
+        """As pykeeper.ZooKeeper.cached_get_children."""
+        return await self._cached(CHILDREN, path)
+
+    async def cached_exists(self, path: str) -> Optional[Stat]:
+        """As pykeeper.ZooKeeper.cached_exists."""
+        return await self._cached(EXISTS, path)
+
+    def cache_clear(self, path: Optional[str] = None) -> None:
+        """Drop the cached answers (of `path`, or all)."""
+        self.node_cache.clear(path)
+
+    async def _cached(self, kind: str, path: str) -> Any:
+        cache = self.node_cache
+        hit, got = cache.lookup(kind, path) if path in cache else (False, None)
+        if hit:
+            return cache.answer(kind, path, got)
+        validate_path(path)
+        if self.retry_policy is not None and current_attempt() is None:
+            return await self.retry(self._cached_once, kind, path)
+        return await self._cached_once(kind, path)
+
+    async def _cached_once(self, kind: str, path: str) -> Any:
+        cache = self.node_cache
+        hit, got = cache.lookup(kind, path)
+        return cache.answer(kind, path, got if hit else await _on_loop(got, shared=True))
+
+
+def _on_loop(reply: "Future[Any]", shared: bool = False) -> "asyncio.Future[Any]":
     """An asyncio future of `reply`. The driver completes replies on the
     loop's own thread, so this needs none of wrap_future's thread-safe
     (self-pipe) hand-off, which costs a system call per reply."""
@@ -383,7 +313,8 @@ def _on_loop(reply: "Future[Any]") -> "asyncio.Future[Any]":
             reply.cancel()
 
     reply.add_done_callback(copy)
-    waiter.add_done_callback(cancel)
+    if not shared:  # (a reply other callers wait on too must not be cancelled by one)
+        waiter.add_done_callback(cancel)
     return waiter
 
 
@@ -400,6 +331,20 @@ def _async_method(name: str) -> Callable[..., Any]:
     return method
 
 
+def _future_twin(name: str) -> Callable[..., Any]:
+    operation = ops.CLIENT_OPERATIONS[name]
+
+    def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> "Future[Any]":
+        return ops.drive_future(operation(self, *args, **kwargs), self._send)
+
+    method.__name__ = method.__qualname__ = name + "_async"
+    method.__doc__ = (f"Start {name}() and return at once a concurrent.futures.Future of its "
+                      f"result, completed on the event loop (await the coroutine {name}() "
+                      f"instead, unless you need the future itself).")
+    return method
+
+
 for _name in ops.CLIENT_OPERATIONS:
     setattr(ZooKeeper, _name, _async_method(_name))
+    setattr(ZooKeeper, _name + "_async", _future_twin(_name))
 ZooKeeper.set2 = ZooKeeper.set  # type: ignore[attr-defined]

@@ -20,8 +20,7 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
-from .threaded import resolve
+from .session import Handler, Session, resolve
 
 log = logging.getLogger("zookeeper")
 
@@ -182,7 +181,7 @@ class AsyncioConnection:
     async def _run(self) -> None:
         session = self.session
         try:
-            while not self._stopping:
+            while not (self._stopping or self._closing):
                 address, delay = session.next_attempt()
                 if delay:
                     await self._pause(delay)
@@ -229,8 +228,18 @@ class AsyncioConnection:
             log.info("cannot connect to %s: %s", address, exc or "timed out")
             return None
         sock = transport.get_extra_info("socket")
-        if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            if sock is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError as exc:
+            # Closed by the peer as soon as it was made: a failed attempt.
+            log.info("connection to %s dropped at once: %s", address, exc)
+            transport.close()
+            return None
+        if stream.lost is not None:
+            log.info("connection to %s dropped at once: %s", address, stream.lost)
+            transport.close()
+            return None
         self._transport = transport  # type: ignore[assignment]
         return stream
 
@@ -289,6 +298,7 @@ class AsyncioConnection:
         except ProtocolError as exc:
             self._protocol_error = exc
             self._wake.set()
+            self.session.dispatch(exc.events)  # type: ignore[attr-defined]
             return
         for frame in frames:
             self._write(frame)
@@ -324,7 +334,7 @@ class AsyncioConnection:
         if transport is not None:
             transport.close()
         self._wake_waiting(everyone=True)
-        self.session.connection_lost(lost, address, reason, was_connected, self._stopping,
-                                     time.monotonic())
+        self.session.connection_lost(lost, address, reason, was_connected,
+                                     self._stopping or self._closing, time.monotonic())
         if self.session.final_error is not None:
             self._stopping = True

@@ -246,6 +246,13 @@ class NodeCache:
         return self._miss_once(kind, path)
 
     def _miss_once(self, kind: str, path: str) -> Any:
+        hit, got = self.lookup(kind, path)
+        return self.answer(kind, path, got if hit else got.result())
+
+    def lookup(self, kind: str, path: str) -> Tuple[bool, Any]:
+        """(True, the cached value) or, on a miss, (False, a Future of the
+        value), the read sent or joined. Turn either into the answer with
+        answer(); the asyncio client awaits the future instead of blocking."""
         key = (kind, path)
         with self._lock:
             entry = self._tables[kind].get(path)
@@ -256,13 +263,13 @@ class NodeCache:
                     fetch = self._inflight[key] = _Fetch()
                     self.misses += 1
         if entry is not None:
-            return self._answer(kind, path, entry.value)
+            return True, entry.value
         if start:
             self._send(kind, path, fetch)
-        return self._answer(kind, path, fetch.future.result())
+        return False, fetch.future
 
     @staticmethod
-    def _answer(kind: str, path: str, value: Any) -> Any:
+    def answer(kind: str, path: str, value: Any) -> Any:
         if value is MISSING:
             raise NoNodeException(path=path)
         if kind == CHILDREN:

@@ -7,25 +7,21 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from enum import Enum
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 
 from . import operations as ops
-from .events import EventThread, Multicast
-from .hosts import parse_hosts
+from .client_base import CONNECTED_STATES, ClientBase, State
+from .events import EventThread
 from .paths import DEFAULT_MAX_DATA, validate_path
 from .protocol import requests as rq
-from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
-from .protocol.errors import (
-    AuthFailedException, ClientClosedException, NoWatcherException, SessionExpiredException,
-    TimeoutException,
-)
+from .protocol.connection import ClientProtocol
+from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
 from .protocol.records import (
     ACL, CreateFlags, EventType, KeeperState, Stat, WatchedEvent, WatcherType,
 )
 from .protocol.watches import KINDS
 from .retry import RetryPolicy, current_attempt, run_with_retry
-from .threaded import ThreadedConnection, resolve
+from .threaded import ThreadedConnection
 from .transaction import Transaction
 
 if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
@@ -43,31 +39,7 @@ EPHEMERAL = CreateFlags.EPHEMERAL
 SEQUENCE = CreateFlags.SEQUENTIAL
 
 
-class State(str, Enum):
-    """The client's connection state; each compares equal to its name."""
-
-    CONNECTING = "connecting"
-    ASSOCIATING = "associating"
-    CONNECTED = "connected"
-    CONNECTED_READONLY = "connected_readonly"
-    AUTH_FAILED = "auth_failed"
-    EXPIRED_SESSION = "expired_session"
-    CLOSED = "closed"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-_CONNECTED_STATES = (State.CONNECTED, State.CONNECTED_READONLY)
-_STATE_TO_KEEPER = {
-    State.CONNECTING: KeeperState.DISCONNECTED,
-    State.ASSOCIATING: KeeperState.DISCONNECTED,
-    State.CONNECTED: KeeperState.SYNC_CONNECTED,
-    State.CONNECTED_READONLY: KeeperState.CONNECTED_READ_ONLY,
-    State.AUTH_FAILED: KeeperState.AUTH_FAILED,
-    State.EXPIRED_SESSION: KeeperState.EXPIRED,
-    State.CLOSED: KeeperState.CLOSED,
-}
+_CONNECTED_STATES = CONNECTED_STATES
 
 
 # remove_watches kinds: (client watch tables, server WatcherType, removal event type).
@@ -82,7 +54,7 @@ _REMOVABLE = {
 _REMOVABLE["any"] = [group for groups in list(_REMOVABLE.values()) for group in groups]
 
 
-class ZooKeeper:
+class ZooKeeper(ClientBase):
     """A ZooKeeper client.
 
     Thread safety: every method may be called from any thread at once.
@@ -103,33 +75,13 @@ class ZooKeeper:
                  session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
                  max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
                  close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
-        self.addresses, self.chroot = parse_hosts(hosts)
-        if session_timeout <= 0:
-            raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
-        self.servers = hosts
-        self.hosts = hosts
-        self.reconnect = reconnect
-        self.session_timeout = float(session_timeout)
-        self.connect_timeout = (connect_timeout if connect_timeout is not None
-                                else max(0.5, self.session_timeout / max(1, len(self.addresses))))
-        self.max_data_size = max_data_size
-        self.can_be_read_only = can_be_read_only
-        self.close_timeout = close_timeout
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a pykeeper.RetryPolicy, not {type(retry).__name__}")
-        self.retry_policy = retry
-
-        self.on_state = Multicast()
-        self.on_event = Multicast()
-        self._listeners: List[Callable[[State], Any]] = []
-
+        super().__init__(hosts, reconnect, session_timeout=session_timeout,
+                         connect_timeout=connect_timeout, max_data_size=max_data_size,
+                         can_be_read_only=can_be_read_only, close_timeout=close_timeout,
+                         retry=retry)
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
-        self._state = State.CLOSED
-        self._connection: Optional[ThreadedConnection] = None
-        self._protocol: Optional[ClientProtocol] = None
         self._events: Optional[EventThread] = None
-        self._auth: List[Tuple[str, bytes]] = []
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -197,61 +149,7 @@ class ZooKeeper:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"<pykeeper.ZooKeeper {self.hosts!r} {self.state_name} at 0x{id(self):x}>"
-
     # -- state -------------------------------------------------------------------
-
-    @property
-    def state(self) -> State:
-        """The connection state (a `State`, equal to its name string)."""
-        return self._state
-
-    @property
-    def state_name(self) -> str:
-        """The connection state as a string: connecting, associating, connected,
-        connected_readonly, auth_failed, expired_session or closed."""
-        return self._state.value
-
-    @property
-    def connected(self) -> bool:
-        return self._state in _CONNECTED_STATES
-
-    @property
-    def client_id(self) -> Optional[Tuple[int, bytes]]:
-        """(session id, session password) of the current session, or None."""
-        protocol = self._protocol
-        if protocol is None or not protocol.session_id:
-            return None
-        return protocol.session_id, protocol.password
-
-    @property
-    def session_id(self) -> Optional[int]:
-        protocol = self._protocol
-        return protocol.session_id or None if protocol else None
-
-    @property
-    def last_zxid(self) -> int:
-        """The newest transaction id this client has seen (0 before any)."""
-        protocol = self._protocol
-        return protocol.last_zxid if protocol else 0
-
-    @property
-    def current_server(self) -> Optional[str]:
-        """"host:port" of the server the client is connected to, or None."""
-        connection = self._connection
-        if connection is None or self._state not in _CONNECTED_STATES:
-            return None
-        address = connection.address
-        return str(address) if address is not None else None
-
-    @property
-    def negotiated_session_timeout(self) -> Optional[float]:
-        """The session timeout the server granted, in seconds."""
-        protocol = self._protocol
-        if protocol is None or not protocol.negotiated_timeout_ms:
-            return None
-        return protocol.negotiated_timeout_ms / 1000.0
 
     def wait_until_connected(self, timeout: Optional[float] = None) -> None:
         """Block until the client is connected (read-write or read-only).
@@ -263,29 +161,21 @@ class ZooKeeper:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state_changed:
             while self._state not in _CONNECTED_STATES:
-                if self._connection is None:
-                    raise ClientClosedException("the client is not started: call connect()")
-                if self._state == State.AUTH_FAILED:
-                    raise AuthFailedException("authentication failed; the client stopped")
-                if self._state == State.EXPIRED_SESSION and not self.reconnect:
-                    raise SessionExpiredException("the session expired and reconnect is off")
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutException(
-                        f"not connected after {timeout} s (state {self._state.value})")
-                self._state_changed.wait(remaining)
+                self._state_changed.wait(self._time_left_to_connect(deadline, timeout))
 
-    def add_listener(self, listener: Callable[[State], Any]) -> None:
-        """Call `listener(state)` on every state change, on the event thread."""
-        if not callable(listener):
-            raise TypeError(f"{listener!r} is not callable")
+    def _set_state(self, state: State, running_only: bool = False) -> None:
         with self._lock:
-            if listener not in self._listeners:
-                self._listeners = self._listeners + [listener]
+            if not running_only or self._connection is not None:
+                self._set_state_locked(state)
 
-    def remove_listener(self, listener: Callable[[State], Any]) -> None:
+    def _wake_waiters(self) -> None:
         with self._lock:
-            self._listeners = [fn for fn in self._listeners if fn != listener]
+            self._state_changed.notify_all()
+
+    def _dispatch(self, event: WatchedEvent, watchers: List[Any]) -> None:
+        events = self._events
+        if events is not None:
+            events.put(self._run_watchers, event, watchers)
 
     def _set_state_locked(self, state: State) -> None:
         if state == self._state:
@@ -303,67 +193,6 @@ class ZooKeeper:
             except Exception:
                 log.exception("state listener %r raised", listener)
         self.on_state(self, state.value)
-
-    # Handler callbacks, called by the driver on its I/O thread.
-
-    def on_connecting(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._set_state_locked(State.CONNECTING)
-
-    def on_associating(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._set_state_locked(State.ASSOCIATING)
-
-    def on_connected(self, event: Connected) -> None:
-        with self._lock:
-            self._set_state_locked(
-                State.CONNECTED_READONLY if event.read_only else State.CONNECTED)
-        self._deliver(WatchedEvent(EventType.NONE, _STATE_TO_KEEPER[self._state], None), [])
-
-    def on_disconnected(self) -> None:
-        with self._lock:
-            if self._connection is not None:
-                self._set_state_locked(State.CONNECTING)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, None), [])
-
-    def on_session_expired(self, event: SessionExpired) -> None:
-        with self._lock:
-            self._set_state_locked(State.EXPIRED_SESSION)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None), event.watchers)
-
-    def on_notification(self, event: Notification) -> None:
-        self._deliver(event.event, event.watchers)
-
-    def on_auth_failed(self) -> None:
-        with self._lock:
-            self._set_state_locked(State.AUTH_FAILED)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.AUTH_FAILED, None), [])
-
-    def on_closed(self) -> None:
-        with self._lock:
-            if self._state not in (State.AUTH_FAILED, State.EXPIRED_SESSION):
-                self._set_state_locked(State.CLOSED)
-            else:
-                self._state_changed.notify_all()
-
-    def _deliver(self, event: WatchedEvent, watchers: List[Any]) -> None:
-        # Inline watchers (pykeeper's own caches) run right here, on the I/O
-        # thread, so no read can see a cache entry the server already
-        # invalidated; they only update memory and never block.
-        queued = []
-        for watcher in watchers:
-            if getattr(watcher, "inline", False):
-                try:
-                    watcher(event)
-                except Exception:
-                    log.exception("inline watcher %r raised for %r", watcher, event)
-            else:
-                queued.append(watcher)
-        events = self._events
-        if events is not None:
-            events.put(self._run_watchers, event, queued)
 
     def _run_watchers(self, event: WatchedEvent, watchers: List[Any]) -> None:
         for watcher in watchers:
@@ -403,44 +232,6 @@ class ZooKeeper:
                     request = op.send(result)
         except StopIteration as stop:
             return stop.value
-
-    def _drive_future(self, op: ops.Operation) -> "Future[Any]":
-        """Start an operation; a Future of its answer.
-
-        Its first request is sent from the calling thread (so a refused
-        call raises here); later steps run in reply callbacks on the I/O
-        thread, which only send, never wait.
-        """
-        if isinstance(op, rq.Request):
-            return self._send(op)
-        outer: Future = Future()
-
-        def step(value: Any = None, error: Optional[BaseException] = None) -> None:
-            while True:
-                try:
-                    request = op.send(value) if error is None else op.throw(error)
-                except StopIteration as stop:
-                    resolve(outer, stop.value)
-                    return
-                except BaseException as exc:
-                    resolve(outer, error=exc)
-                    return
-                try:
-                    inner = self._send(request)
-                except BaseException as exc:
-                    value, error = None, exc
-                    continue
-                inner.add_done_callback(_on_reply)
-                return
-
-        def _on_reply(f: Future) -> None:
-            error = f.exception()
-            step(None if error is not None else f.result(), error)
-
-        first = next(op)
-        inner = self._send(first)
-        inner.add_done_callback(_on_reply)
-        return outer
 
     def _call_once(self, request: rq.Request) -> Any:
         return self._send(request).result()
@@ -531,13 +322,29 @@ class ZooKeeper:
         that kind is left on the path. Raises NoWatcherException if nothing
         matched.
         """
+        removed, requests = self._remove_locally(path, watcher, kind)
+        self._drive(ops.remove_watches_on_server(requests))
+        # Told before returning, so (inline) watchers have seen it by then.
+        self._tell_removed(path, removed)
+
+    def remove_watches_async(self, path: str, watcher: Optional[Watcher] = None,
+                             kind: str = "any") -> "Future[None]":
+        """Like remove_watches(), but returns at once a Future of its end.
+        The watchers are out of the client's table when it returns."""
+        removed, requests = self._remove_locally(path, watcher, kind)
+        done = ops.drive_future(ops.remove_watches_on_server(requests), self._send)
+        done.add_done_callback(lambda _: self._tell_removed(path, removed))
+        return done
+
+    def _remove_locally(self, path: str, watcher: Any,
+                        kind: str) -> Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]]:
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        removed, requests = connection.locked(
+        return connection.locked(
             lambda protocol: self._take_watches(protocol, path, watcher, kind))
-        for request in requests:
-            self._drive(ops.remove_watch_on_server(request))
+
+    def _tell_removed(self, path: str, removed: List[Tuple[Any, int]]) -> None:
         for w, event_type in removed:
             self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
 
@@ -748,7 +555,7 @@ def _future_twin(name: str) -> Callable[..., Any]:
     operation = ops.CLIENT_OPERATIONS[name]
 
     def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> "Future[Any]":
-        return self._drive_future(operation(self, *args, **kwargs))
+        return ops.drive_future(operation(self, *args, **kwargs), self._send)
 
     sync_method = getattr(ZooKeeper, name)
     method.__name__ = method.__qualname__ = name + "_async"

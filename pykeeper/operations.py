@@ -15,7 +15,8 @@ them repeats what an operation means.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Generator, Iterable, List, Optional, Tuple, Union
+from concurrent.futures import Future
+from typing import Any, Callable, Generator, Iterable, List, Optional, Tuple, Union
 
 from .paths import check_version, to_bytes, validate_path
 from .protocol import requests as rq
@@ -25,6 +26,7 @@ from .protocol.errors import (
 )
 from .protocol.records import ACL, OPEN_ACL_UNSAFE, CreateFlags, Id, Stat
 from .retry import Attempt, current_attempt
+from .session import resolve
 
 Operation = Union[rq.Request, Generator[rq.Request, Any, Any]]
 
@@ -59,6 +61,48 @@ def acl_list(acl: Optional[Iterable[Any]]) -> List[ACL]:
 def check_watcher(watcher: Any) -> None:
     if watcher is not None and not callable(watcher):
         raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
+
+
+def drive_future(op: Operation, send: Callable[[rq.Request], "Future[Any]"]) -> "Future[Any]":
+    """Start `op`; a Future of its answer. `send(request)` returns a Future
+    of the request's reply.
+
+    The first request is sent from the calling thread (so bad arguments or
+    a client that cannot send raise here); later steps run in the reply
+    callbacks, on the driver's I/O thread or loop, and only send.
+    """
+    if isinstance(op, rq.Request):
+        return send(op)
+    outer: Future = Future()
+
+    def step(value: Any = None, error: Optional[BaseException] = None) -> None:
+        while True:
+            try:
+                request = op.send(value) if error is None else op.throw(error)
+            except StopIteration as stop:
+                resolve(outer, stop.value)
+                return
+            except BaseException as exc:
+                resolve(outer, error=exc)
+                return
+            try:
+                send(request).add_done_callback(on_reply)
+            except BaseException as exc:
+                value, error = None, exc
+                continue
+            return
+
+    def on_reply(reply: Future) -> None:
+        error = reply.exception()
+        step(None if error is not None else reply.result(), error)
+
+    try:
+        first = next(op)
+    except StopIteration as stop:
+        resolve(outer, stop.value)
+        return outer
+    send(first).add_done_callback(on_reply)
+    return outer
 
 
 # -- reads -------------------------------------------------------------------------
@@ -321,11 +365,12 @@ def commit(client: Any, operations: List[rq.Request]) -> Generator[rq.Request, A
     return results
 
 
-def remove_watch_on_server(request: rq.RemoveWatches) -> Generator[rq.Request, Any, None]:
-    try:
-        yield request
-    except NoWatcherException:
-        pass  # it fired on the server meanwhile: gone all the same
+def remove_watches_on_server(requests: List[rq.RemoveWatches]) -> Generator[rq.Request, Any, None]:
+    for request in requests:
+        try:
+            yield request
+        except NoWatcherException:
+            pass  # it fired on the server meanwhile: gone all the same
 
 
 # -- recursive create and delete -----------------------------------------------------

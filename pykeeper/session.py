@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import Future
 from typing import Any, Callable, Iterable, List, Optional, Protocol as TypingProtocol, Tuple
 
 from .hosts import Address, HostRotation
@@ -48,6 +49,19 @@ class Handler(TypingProtocol):
 
 # complete(context, result, error): finish a caller's pending call.
 Complete = Callable[[Any, Any, Optional[BaseException]], None]
+
+
+def resolve(future: Future, result: Any = None, error: Optional[BaseException] = None) -> None:
+    """Complete `future` unless its caller already cancelled it."""
+    if future.done():
+        return
+    try:
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    except Exception:  # cancelled between the check and the set
+        pass
 
 
 class Session:

@@ -24,7 +24,7 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
+from .session import Handler, Session, resolve
 
 log = logging.getLogger("zookeeper")
 
@@ -47,19 +47,6 @@ def _is_read_write(address: Address, timeout: float) -> bool:
             return sock.recv(16).startswith(b"rw")
     except OSError:
         return False
-
-
-def resolve(future: Future, result: Any = None, error: Optional[BaseException] = None) -> None:
-    """Complete `future` unless its caller already cancelled it."""
-    if future.done():
-        return
-    try:
-        if error is None:
-            future.set_result(result)
-        else:
-            future.set_exception(error)
-    except Exception:  # cancelled between the check and the set
-        pass
 
 
 class ThreadedConnection:
@@ -189,7 +176,9 @@ class ThreadedConnection:
     def _run(self) -> None:
         session = self.session
         try:
-            while not self._stopping:
+            # (_closing, not only _stopping: once close() began, a connection
+            # the server ends after CloseSession must not be reconnected.)
+            while not (self._stopping or self._closing):
                 address, delay = session.next_attempt()
                 if delay:
                     self._sleep(delay)
@@ -356,11 +345,19 @@ class ThreadedConnection:
         """Feed the protocol and act on its events; True if a session was established."""
         with self._lock:
             before = self.protocol.pending_count
-            events, frames = self.protocol.receive(data)
+            try:
+                events, frames = self.protocol.receive(data)
+            except ProtocolError as exc:
+                events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
+            else:
+                error = None
             for frame in frames:
                 self._write_locked(frame)
             if before >= self.max_in_flight > self.protocol.pending_count:
                 self._room.notify_all()
+        if error is not None:
+            self.session.dispatch(events)
+            raise error
         connected = self.session.dispatch(events)
         if connected is not None and connected.read_only and len(
                 self.session.rotation.addresses) > 1:
@@ -397,7 +394,7 @@ class ThreadedConnection:
             sock.close()
         except OSError:
             pass
-        self.session.connection_lost(lost, address, reason, was_connected, self._stopping,
-                                     time.monotonic())
+        self.session.connection_lost(lost, address, reason, was_connected,
+                                     self._stopping or self._closing, time.monotonic())
         if self.session.final_error is not None:
             self._stopping = True

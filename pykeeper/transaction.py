@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, List, Optional
 
 from .paths import check_version, to_bytes, validate_path
@@ -66,12 +67,20 @@ class Transaction:
         every operation's outcome (RolledBackException for the ones that
         would have succeeded).
         """
+        return self._client._drive(self._commit_operation())
+
+    def commit_async(self) -> "Future[List[Any]]":
+        """Like commit(), but returns at once a concurrent.futures.Future of
+        the results (or of the failing operation's exception)."""
+        return ops.drive_future(self._commit_operation(), self._client._send)
+
+    def _commit_operation(self) -> ops.Operation:
         if self.committed:
             raise ValueError("this transaction was already committed")
         if not self.operations:
             raise ValueError("a transaction needs at least one operation")
         self.committed = True
-        return self._client._drive(ops.commit(self._client, self.operations))
+        return ops.commit(self._client, self.operations)
 
     def __enter__(self) -> "Transaction":
         return self

@@ -168,8 +168,9 @@ class ClientProtocol:
         if not self.connected:
             raise RuntimeError("send() before the session is established")
         if isinstance(request, Auth):
+            frame = self._frame(Xid.AUTH, request)  # (may refuse it: before queueing)
             self._pending_auth.append((request, context))
-            return self._frame(Xid.AUTH, request)
+            return frame
         xid = (self._xid + 1) & 0x7FFFFFFF or 1
         frame = self._frame(xid, request)
         self._xid = xid
@@ -214,7 +215,8 @@ class ClientProtocol:
         Returns (events, frames): the events they complete, in order, and
         bytes the protocol needs sent in answer (after a handshake: the
         credentials and SetWatches). Raises `ProtocolError` for bytes that
-        break the protocol; the connection must then be dropped.
+        break the protocol; the connection must then be dropped. The error's
+        `events` are those decoded before the bad bytes: act on them too.
         """
         buf = self._buffer
         buf += data
@@ -240,6 +242,9 @@ class ClientProtocol:
                 else:
                     events.append(self._reply(buf, offset + 4, end))
                 offset = end
+        except ProtocolError as exc:
+            exc.events = events  # type: ignore[attr-defined]
+            raise
         finally:
             if offset:
                 del buf[:offset]
@@ -301,10 +306,12 @@ class ClientProtocol:
             want, request, context = self._pending[0]
             if want != xid:
                 raise ProtocolError(f"reply for xid {xid} out of order: expected {want}")
-            self._pending.popleft()
             result = None
             if err == 0:
                 result = request.read_response(Reader(buf, start + 16, end), self.chroot)
+            # Only now: a reply that fails to decode leaves its request
+            # waiting, to fail with the connection like the others.
+            self._pending.popleft()
             watcher = getattr(request, "watcher", None)
             if watcher is not None and request.watch is not None:
                 if err == 0:

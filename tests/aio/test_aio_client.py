@@ -139,3 +139,23 @@ def test_retry_waits_for_reconnection(zk_proxy) -> None:
             zk_proxy.drop_all()
             assert "zookeeper" in await client.retry(client.get_children, "/")
     run(main())
+
+
+def test_cancelling_one_cached_read_spares_the_others(zk_server) -> None:
+    from pykeeper.testing import FaultProxy
+
+    async def main(proxy) -> None:
+        async with pykeeper.aio.ZooKeeper(proxy.hosts) as client:
+            path = await client.create("/aio-c-" + uuid.uuid4().hex, b"v")
+            proxy.set_latency(0.2)
+            first = asyncio.ensure_future(client.cached_get(path))
+            second = asyncio.ensure_future(client.cached_get(path))
+            await asyncio.sleep(0.05)  # both are waiting on the one read
+            first.cancel()
+            data, _ = await asyncio.wait_for(second, 10)
+            assert data == b"v"
+            proxy.set_latency(0)
+            await client.delete(path)
+
+    with FaultProxy(zk_server.hosts) as proxy:
+        run(main(proxy))

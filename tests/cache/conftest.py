@@ -16,7 +16,7 @@ import pytest
 
 import pykeeper
 
-from ..resilience.conftest import StateLog
+from ..resilience.conftest import StateLog, _factory
 
 
 @pytest.fixture
@@ -55,3 +55,13 @@ def base(writer) -> Iterator[str]:
     yield path
     if writer.connected:
         writer.delete_recursive(path, force=True)
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def make_any_client(request: pytest.FixtureRequest, zk_server) -> Iterator[Callable[..., object]]:
+    """Like make_client, once with the sync client and once with the asyncio
+    one (driven from the test's threads through an AsyncioFacade)."""
+    factory = _factory(request.param)
+    make = next(factory)
+    yield lambda hosts=None, **kwargs: make(hosts or zk_server.hosts, **kwargs)
+    next(factory, None)

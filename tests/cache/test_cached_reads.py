@@ -325,10 +325,11 @@ def test_threads_read_while_entries_change(client, writer, base):
 # -- coherence (acceptance) ------------------------------------------------------------------------
 
 
-def test_coherence_under_churn(client, writer, base):
+def test_coherence_under_churn(make_any_client, writer, base):
     """A writer updates 50 nodes 200 times each in random order, deleting and
     re-creating some; a reader using cached_get never sees a version go
     back, and within 1 s of the writer stopping agrees with a fresh read."""
+    client = make_any_client()
     paths = [writer.create(f"{base}/n{i:02d}", b"0") for i in range(50)]
     deletable = paths[::5]
     stop = threading.Event()
@@ -381,10 +382,11 @@ def test_coherence_under_churn(client, writer, base):
 
 
 @pytest.mark.parametrize("fault", ["refuse", "blackhole", "drop_all"])
-def test_served_through_an_outage_and_revalidated_after(fault, zk_proxy, make_client, writer, base):
+def test_served_through_an_outage_and_revalidated_after(fault, zk_proxy, make_any_client, writer,
+                                                        base):
     path = writer.create(base + "/o", b"before")
     kid_parent = writer.create(base + "/dir")
-    client = make_client(zk_proxy.hosts, session_timeout=3.0)
+    client = make_any_client(zk_proxy.hosts, session_timeout=3.0)
     session = client.session_id
     assert client.cached_get(path)[0] == b"before"
     assert client.cached_get_children(kid_parent) == []

@@ -171,3 +171,10 @@ def test_add_auth_checks_its_arguments(client):
     with pytest.raises(TypeError):
         client.add_auth("digest", 1234)
     assert client.state == "connected"
+
+
+def test_refused_oversized_credentials_leave_add_auth_working(client) -> None:
+    with pytest.raises(ValueError):
+        client.add_auth("digest", "u:" + "x" * 1_100_000)
+    client.add_auth_async("digest", "user:pw").result(10)
+    assert client.connected

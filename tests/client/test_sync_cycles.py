@@ -73,3 +73,18 @@ def test_connect_close_cycles_leak_nothing(zk_server):
     print(f"{CYCLES} connect/close cycles in {elapsed:.1f} s, RSS growth "
           f"{growth / 1024:.0f} KiB")
     assert elapsed < 60, f"{CYCLES} cycles took {elapsed:.1f} s"
+
+
+def test_close_is_not_taken_for_a_disconnect(zk_server) -> None:
+    """After CloseSession the server ends the connection: that must not be
+    reported as a disconnect, nor the closed session reconnected."""
+    for _ in range(100):
+        events = []
+        zk = pykeeper.ZooKeeper(zk_server.hosts)
+        zk.on_event += events.append
+        states = []
+        zk.add_listener(states.append)
+        zk.connect()
+        zk.close()
+        assert [e.state for e in events] == [pykeeper.KeeperState.SYNC_CONNECTED]
+        assert states[-1] == "closed" and "expired_session" not in states

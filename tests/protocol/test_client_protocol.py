@@ -283,3 +283,33 @@ def test_refused_handshake_names_the_error() -> None:
     p.connect_frame()
     with pytest.raises(ProtocolError, match="refused the session: NotReadOnlyException"):
         p.receive(reply(0, 1 << 32, -119))
+
+
+def test_replies_decoded_before_a_protocol_error_are_not_lost() -> None:
+    p = connected()
+    first, second = object(), object()
+    p.send(rq.Sync("/"), first)
+    p.send(rq.Sync("/"), second)
+    body = js.encode("SyncResponse", {"path": "/"})
+    with pytest.raises(ProtocolError) as info:
+        p.receive(reply(1, 5, 0, body) + reply(99, 6, 0, body))
+    assert [e.context for e in info.value.events] == [first]
+    assert [ctx for _, ctx in p.connection_lost()] == [second]
+
+
+def test_a_reply_that_fails_to_decode_leaves_its_request_to_fail() -> None:
+    p = connected()
+    waiting = object()
+    p.send(rq.GetData("/x"), waiting)
+    with pytest.raises(ProtocolError):
+        p.receive(reply(1, 5, 0, b"\x00\x00"))  # a truncated GetDataResponse
+    assert [ctx for _, ctx in p.connection_lost()] == [waiting]
+
+
+def test_refused_auth_is_not_queued() -> None:
+    p = connected(max_request=100)
+    with pytest.raises(ValueError):
+        p.send(rq.Auth("digest", b"u:" + b"x" * 200), "too big")
+    p.send(rq.Auth("digest", b"u:p"), "fits")
+    events, _ = p.receive(reply(-4))
+    assert events[0].context == "fits" and len(p.auth) == 1

@@ -1,0 +1,235 @@
+"""What the sync and the asyncio clients share: their settings, reading
+their state, listeners, and the handler the driver calls (state changes
+and watch delivery). Each client supplies how a state change is recorded
+and announced (`_set_state`, `_wake_waiters`) and how queued watchers run
+(`_dispatch`): under a lock with an event thread, or on the event loop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from enum import Enum
+from typing import Any, Callable, List, Optional, Tuple
+
+from .events import Multicast
+from .hosts import parse_hosts
+from .paths import DEFAULT_MAX_DATA
+from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
+from .protocol.errors import (
+    AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
+)
+from .protocol.records import EventType, KeeperState, WatchedEvent
+from .retry import RetryPolicy
+
+log = logging.getLogger("pykeeper")
+
+
+class State(str, Enum):
+    """The client's connection state; each compares equal to its name."""
+
+    CONNECTING = "connecting"
+    ASSOCIATING = "associating"
+    CONNECTED = "connected"
+    CONNECTED_READONLY = "connected_readonly"
+    AUTH_FAILED = "auth_failed"
+    EXPIRED_SESSION = "expired_session"
+    CLOSED = "closed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CONNECTED_STATES = (State.CONNECTED, State.CONNECTED_READONLY)
+STATE_TO_KEEPER = {
+    State.CONNECTING: KeeperState.DISCONNECTED,
+    State.ASSOCIATING: KeeperState.DISCONNECTED,
+    State.CONNECTED: KeeperState.SYNC_CONNECTED,
+    State.CONNECTED_READONLY: KeeperState.CONNECTED_READ_ONLY,
+    State.AUTH_FAILED: KeeperState.AUTH_FAILED,
+    State.EXPIRED_SESSION: KeeperState.EXPIRED,
+    State.CLOSED: KeeperState.CLOSED,
+}
+
+
+class ClientBase:
+    _public_name = "pykeeper.ZooKeeper"
+
+    def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
+                 session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
+                 max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
+                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
+        self.addresses, self.chroot = parse_hosts(hosts)
+        if session_timeout <= 0:
+            raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a pykeeper.RetryPolicy, not {type(retry).__name__}")
+        self.servers = hosts
+        self.hosts = hosts
+        self.reconnect = reconnect
+        self.session_timeout = float(session_timeout)
+        self.connect_timeout = (connect_timeout if connect_timeout is not None
+                                else max(0.5, self.session_timeout / max(1, len(self.addresses))))
+        self.max_data_size = max_data_size
+        self.can_be_read_only = can_be_read_only
+        self.close_timeout = close_timeout
+        self.retry_policy = retry
+        self.on_state = Multicast()
+        self.on_event = Multicast()
+        self._listeners: List[Callable[[State], Any]] = []
+        self._listeners_lock = threading.Lock()
+        self._state = State.CLOSED
+        self._connection: Any = None
+        self._protocol: Optional[ClientProtocol] = None
+
+    def __repr__(self) -> str:
+        return f"<{self._public_name} {self.hosts!r} {self.state_name} at 0x{id(self):x}>"
+
+    # -- reading the state -----------------------------------------------------
+
+    @property
+    def state(self) -> State:
+        """The connection state (a `State`, equal to its name string)."""
+        return self._state
+
+    @property
+    def state_name(self) -> str:
+        """The connection state as a string: connecting, associating, connected,
+        connected_readonly, auth_failed, expired_session or closed."""
+        return self._state.value
+
+    @property
+    def connected(self) -> bool:
+        return self._state in CONNECTED_STATES
+
+    @property
+    def client_id(self) -> Optional[Tuple[int, bytes]]:
+        """(session id, session password) of the current session, or None."""
+        protocol = self._protocol
+        if protocol is None or not protocol.session_id:
+            return None
+        return protocol.session_id, protocol.password
+
+    @property
+    def session_id(self) -> Optional[int]:
+        protocol = self._protocol
+        return protocol.session_id or None if protocol else None
+
+    @property
+    def last_zxid(self) -> int:
+        """The newest transaction id this client has seen (0 before any)."""
+        protocol = self._protocol
+        return protocol.last_zxid if protocol else 0
+
+    @property
+    def current_server(self) -> Optional[str]:
+        """"host:port" of the server the client is connected to, or None."""
+        connection = self._connection
+        if connection is None or self._state not in CONNECTED_STATES:
+            return None
+        address = connection.address
+        return str(address) if address is not None else None
+
+    @property
+    def negotiated_session_timeout(self) -> Optional[float]:
+        """The session timeout the server granted, in seconds."""
+        protocol = self._protocol
+        if protocol is None or not protocol.negotiated_timeout_ms:
+            return None
+        return protocol.negotiated_timeout_ms / 1000.0
+
+    def _time_left_to_connect(self, deadline: Optional[float],
+                              timeout: Optional[float]) -> Optional[float]:
+        """For a not-yet-connected client: seconds left to wait (None: no
+        limit); raises when waiting is pointless or the time is up."""
+        if self._connection is None:
+            raise ClientClosedException("the client is not started: call connect()")
+        if self._state == State.AUTH_FAILED:
+            raise AuthFailedException("authentication failed; the client stopped")
+        if self._state == State.EXPIRED_SESSION and not self.reconnect:
+            raise SessionExpiredException("the session expired and reconnect is off")
+        if not self._connection.alive:
+            raise ClientClosedException("the client stopped; call connect() to start it again")
+        if deadline is None:
+            return None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutException(f"not connected after {timeout} s (state {self._state.value})")
+        return remaining
+
+    # -- listeners ---------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[State], Any]) -> None:
+        """Call `listener(state)` on every state change (on the client's
+        event thread, or as an event-loop callback for the asyncio client)."""
+        if not callable(listener):
+            raise TypeError(f"{listener!r} is not callable")
+        with self._listeners_lock:
+            if listener not in self._listeners:
+                self._listeners = self._listeners + [listener]
+
+    def remove_listener(self, listener: Callable[[State], Any]) -> None:
+        with self._listeners_lock:
+            self._listeners = [fn for fn in self._listeners if fn != listener]
+
+    # -- what each client does its own way ------------------------------------------
+
+    def _set_state(self, state: State, running_only: bool = False) -> None:
+        """Record and announce `state` (with `running_only`: unless closed)."""
+        raise NotImplementedError
+
+    def _wake_waiters(self) -> None:
+        raise NotImplementedError
+
+    def _dispatch(self, event: WatchedEvent, watchers: List[Any]) -> None:
+        """Run `watchers(event)`, then the on_event hook, outside the driver."""
+        raise NotImplementedError
+
+    # -- the handler the driver calls ------------------------------------------------
+
+    def on_connecting(self) -> None:
+        self._set_state(State.CONNECTING, running_only=True)
+
+    def on_associating(self) -> None:
+        self._set_state(State.ASSOCIATING, running_only=True)
+
+    def on_connected(self, event: Connected) -> None:
+        self._set_state(State.CONNECTED_READONLY if event.read_only else State.CONNECTED)
+        self._deliver(WatchedEvent(EventType.NONE, STATE_TO_KEEPER[self._state], None), [])
+
+    def on_disconnected(self) -> None:
+        self._set_state(State.CONNECTING, running_only=True)
+        self._deliver(WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, None), [])
+
+    def on_session_expired(self, event: SessionExpired) -> None:
+        self._set_state(State.EXPIRED_SESSION)
+        self._deliver(WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None), event.watchers)
+
+    def on_notification(self, event: Notification) -> None:
+        self._deliver(event.event, event.watchers)
+
+    def on_auth_failed(self) -> None:
+        self._set_state(State.AUTH_FAILED)
+        self._deliver(WatchedEvent(EventType.NONE, KeeperState.AUTH_FAILED, None), [])
+
+    def on_closed(self) -> None:
+        # A client stopped by a failed auth or an expiry stays in that state.
+        if self._state not in (State.AUTH_FAILED, State.EXPIRED_SESSION):
+            self._set_state(State.CLOSED)
+        else:
+            self._wake_waiters()
+
+    def _deliver(self, event: WatchedEvent, watchers: List[Any]) -> None:
+        # Inline watchers (pykeeper's own caches) run right here, in the
+        # driver, so no read can see a cache entry the server already
+        # invalidated; they only update memory and never block.
+        queued = []
+        for watcher in watchers:
+            if getattr(watcher, "inline", False):
+                try:
+                    watcher(event)
+                except Exception:
+                    log.exception("inline watcher %r raised for %r", watcher, event)
+            else:
+                queued.append(watcher)
+        self._dispatch(event, queued)
