@@ -91,14 +91,19 @@ class WatchRegistry:
 
     def clear(self) -> List[Watcher]:
         """Drop every watch; returns every distinct watcher that was armed."""
-        out: List[Watcher] = []
+        every = [w for table in self.tables() for watchers in table.values() for w in watchers]
         for table in self.tables():
-            for watchers in table.values():
-                for w in watchers:
-                    if w not in out:
-                        out.append(w)
             table.clear()
-        return out
+        try:
+            # Linear even for many watchers (this runs on the I/O thread at
+            # expiry); equal watchers, such as one bound method, count once.
+            return list(dict.fromkeys(every))
+        except TypeError:  # a watcher that cannot be hashed: compare them all
+            out: List[Watcher] = []
+            for w in every:
+                if w not in out:
+                    out.append(w)
+            return out
 
     def tables(self) -> Tuple[_Table, ...]:
         return (self.data, self.exist, self.child, self.persistent, self.recursive)

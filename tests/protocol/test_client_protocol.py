@@ -313,3 +313,25 @@ def test_refused_auth_is_not_queued() -> None:
     p.send(rq.Auth("digest", b"u:p"), "fits")
     events, _ = p.receive(reply(-4))
     assert events[0].context == "fits" and len(p.auth) == 1
+
+
+def test_clear_reports_each_watcher_once_and_copes_with_unhashable_ones() -> None:
+    from pykeeper.protocol.watches import WatchRegistry
+
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self, event) -> None:
+            pass
+
+    registry = WatchRegistry()
+    shared = object()
+    for i in range(20000):
+        registry.add("data", f"/n{i}", shared if i % 2 else (lambda e, i=i: None))
+    registry.add("child", "/n1", shared)
+    found = registry.clear()
+    assert len(found) == 10001 and found.count(shared) == 1 and len(registry) == 0
+    odd = Unhashable()
+    registry.add("data", "/a", odd)
+    registry.add("child", "/a", odd)
+    assert registry.clear() == [odd]
