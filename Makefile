@@ -13,9 +13,12 @@ test: zookeeper venv
 demo: zookeeper venv
 	$(VPY) example/demo.py
 
-bench: zookeeper venv
-	$(VPY) -m pip install -q -e '.[test,bench]'
+bench: zookeeper venv $(VENV)/.bench-installed
 	$(VPY) bench/run.py
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(VPY) -m pip install -q -e '.[test,bench]'
+	touch $@
 
 # Debian's zookeeper package; `apt-get update` only when an install is needed,
 # since a fresh machine's package lists may be empty.

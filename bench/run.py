@@ -1,0 +1,229 @@
+"""`make bench`: pykeeper against kazoo and a raw-socket ceiling, measured
+in one run against one local ZooKeeper server (pykeeper.testing), the
+clients alternating over several rounds; medians are reported.
+
+Prints one table and writes it, with the command, to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pathlib
+import socket
+import statistics
+import struct
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+import pykeeper
+import pykeeper.aio
+from pykeeper.testing import ZooKeeperServer
+
+ROUNDS = 3
+SEQUENTIAL = 3000
+PIPELINED = 20000
+CHILDREN = 1000
+CACHE_HITS = 1_000_000
+CYCLES = 200
+PATH = "/bench/node"
+DATA = b"x" * 100
+
+try:
+    import kazoo.client  # type: ignore
+except ImportError:  # the bench extra is not installed
+    kazoo = None
+
+
+def rate(n: int, fn: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - start)
+
+
+# -- the raw-socket ceiling: frames getData requests, counts replies ------------
+
+def _raw_session(hosts: str) -> socket.socket:
+    host, port = hosts.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    body = struct.pack(">iqiqi", 0, 0, 10000, 0, 16) + b"\0" * 16 + b"\0"
+    sock.sendall(struct.pack(">i", len(body)) + body)
+    _read_frames(sock, 1, bytearray())
+    return sock
+
+
+def _read_frames(sock: socket.socket, count: int, buf: bytearray) -> None:
+    while count:
+        while len(buf) < 4 or len(buf) < 4 + struct.unpack_from(">i", buf)[0]:
+            buf += sock.recv(1 << 20)
+        length = struct.unpack_from(">i", buf)[0]
+        del buf[:4 + length]
+        count -= 1
+
+
+def _get_frame(xid: int) -> bytes:
+    path = PATH.encode()
+    body = struct.pack(">ii", xid, 4) + struct.pack(">i", len(path)) + path + b"\0"
+    return struct.pack(">i", len(body)) + body
+
+
+def raw_sequential(hosts: str) -> float:
+    sock = _raw_session(hosts)
+    buf = bytearray()
+
+    def run() -> None:
+        for xid in range(1, SEQUENTIAL + 1):
+            sock.sendall(_get_frame(xid))
+            _read_frames(sock, 1, buf)
+
+    try:
+        return rate(SEQUENTIAL, run)
+    finally:
+        sock.close()
+
+
+def raw_pipelined(hosts: str) -> float:
+    sock = _raw_session(hosts)
+    buf = bytearray()
+
+    def run() -> None:
+        window = 1000
+        sent = done = 0
+        while done < PIPELINED:
+            batch = min(window - (sent - done), PIPELINED - sent)
+            if batch:
+                sock.sendall(b"".join(_get_frame(sent + i + 1) for i in range(batch)))
+                sent += batch
+            _read_frames(sock, min(100, sent - done), buf)
+            done += min(100, sent - done)
+
+    try:
+        return rate(PIPELINED, run)
+    finally:
+        sock.close()
+
+
+# -- pykeeper ------------------------------------------------------------------------
+
+def pk_workloads(hosts: str) -> Dict[str, float]:
+    out = {}
+    with pykeeper.ZooKeeper(hosts) as zk:
+        out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
+        out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
+
+        def create_delete() -> None:
+            for i in range(SEQUENTIAL // 2):
+                zk.create("/bench/cd", b"")
+                zk.delete("/bench/cd")
+        out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
+        out["get_children(1000)"] = rate(
+            300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
+        out["pipelined get (futures)"] = rate(
+            PIPELINED, lambda: [f.result() for f in [zk.get_async(PATH)
+                                                     for _ in range(PIPELINED)]])
+        zk.cached_get(PATH)
+        out["cached_get hits"] = rate(CACHE_HITS, lambda: [zk.cached_get(PATH)
+                                                          for _ in range(CACHE_HITS)])
+
+    async def gather() -> float:
+        async with pykeeper.aio.ZooKeeper(hosts) as client:
+            start = time.perf_counter()
+            await asyncio.gather(*(client.get(PATH) for _ in range(PIPELINED)))
+            return PIPELINED / (time.perf_counter() - start)
+
+    out["pipelined get (asyncio)"] = asyncio.run(gather())
+
+    def cycles() -> None:
+        for _ in range(CYCLES):
+            client = pykeeper.ZooKeeper(hosts)
+            client.connect()
+            client.close()
+    out["connect+close"] = rate(CYCLES, cycles)
+    return out
+
+
+def kazoo_workloads(hosts: str) -> Dict[str, float]:
+    out = {}
+    zk = kazoo.client.KazooClient(hosts)
+    zk.start()
+    try:
+        out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
+        out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
+
+        def create_delete() -> None:
+            for i in range(SEQUENTIAL // 2):
+                zk.create("/bench/cd", b"")
+                zk.delete("/bench/cd")
+        out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
+        out["get_children(1000)"] = rate(
+            300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
+        out["pipelined get (futures)"] = rate(
+            PIPELINED, lambda: [r.get() for r in [zk.get_async(PATH) for _ in range(PIPELINED)]])
+    finally:
+        zk.stop()
+        zk.close()
+
+    def cycles() -> None:
+        for _ in range(CYCLES):
+            client = kazoo.client.KazooClient(hosts)
+            client.start()
+            client.stop()
+            client.close()
+    out["connect+close"] = rate(CYCLES, cycles)
+    return out
+
+
+def main() -> int:
+    rows: Dict[str, Dict[str, List[float]]] = {}
+
+    def record(client: str, results: Dict[str, float]) -> None:
+        for workload, value in results.items():
+            rows.setdefault(workload, {}).setdefault(client, []).append(value)
+
+    with ZooKeeperServer() as server:
+        with pykeeper.ZooKeeper(server.hosts) as setup:
+            setup.create_recursive(PATH, DATA)
+            setup.create("/bench/kids")
+            futures = [setup.create_async(f"/bench/kids/c{i:04d}", b"")
+                       for i in range(CHILDREN)]
+            for f in futures:
+                f.result()
+        for round_ in range(ROUNDS):
+            print(f"round {round_ + 1} of {ROUNDS}", file=sys.stderr)
+            record("pykeeper", pk_workloads(server.hosts))
+            if kazoo is not None:
+                record("kazoo", kazoo_workloads(server.hosts))
+            record("raw socket", {"sequential get": raw_sequential(server.hosts),
+                                  "pipelined get (futures)": raw_pipelined(server.hosts),
+                                  "pipelined get (asyncio)": raw_pipelined(server.hosts)})
+
+    def median(workload: str, client: str) -> Optional[float]:
+        values = rows.get(workload, {}).get(client)
+        return statistics.median(values) if values else None
+
+    lines = ["| workload | pykeeper /s | kazoo /s | ceiling /s | x kazoo | x ceiling |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for workload in rows:
+        pk, kz, raw = (median(workload, c) for c in ("pykeeper", "kazoo", "raw socket"))
+
+        def fmt(v: Optional[float]) -> str:
+            return f"{v:,.0f}" if v is not None else "-"
+
+        def ratio(a: Optional[float], b: Optional[float]) -> str:
+            return f"{a / b:.2f}" if a and b else "-"
+
+        lines.append(f"| {workload} | {fmt(pk)} | {fmt(kz)} | {fmt(raw)} | "
+                     f"{ratio(pk, kz)} | {ratio(pk, raw)} |")
+    table = "\n".join(lines)
+    print(table)
+    results = pathlib.Path(__file__).with_name("RESULTS.md")
+    results.write_text(
+        "# Benchmark results\n\nMeasured with `make bench` (`.venv/bin/python bench/run.py`): "
+        f"one local ZooKeeper server, {ROUNDS} alternating rounds, medians; rates are "
+        "operations per second (connect+close: cycles per second).\n\n" + table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
