@@ -18,7 +18,7 @@ import inspect
 import logging
 import time
 from concurrent.futures import Future
-from typing import Any, Awaitable, Callable, List, Optional, Tuple
+from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple
 
 from . import operations as ops
 from .asyncio_driver import AsyncioConnection
@@ -29,7 +29,7 @@ from .paths import DEFAULT_MAX_DATA, validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
-from .protocol.records import KeeperState, Stat, WatchedEvent
+from .protocol.records import Stat, WatchedEvent
 from .retry import RETRYABLE, Attempt, RetryPolicy, _attempt, current_attempt
 from .transaction import Transaction
 
@@ -57,6 +57,7 @@ class ZooKeeper(ClientBase):
                          retry=retry)
         self._state_changed: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._callback_tasks: Set["asyncio.Future[Any]"] = set()
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -142,14 +143,23 @@ class ZooKeeper(ClientBase):
             return
         loop.call_soon(self._run_callback, fn, args)
 
-    @staticmethod
-    def _run_callback(fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
+    def _run_callback(self, fn: Callable[..., Any], args: Tuple[Any, ...]) -> None:
         try:
             result = fn(*args)
-            if inspect.isawaitable(result):
-                asyncio.ensure_future(result)
         except Exception:
             log.exception("callback %r raised", fn)
+            return
+        if inspect.isawaitable(result):
+            # Held until done (the loop keeps only weak references to
+            # tasks), and its failure logged like a plain callback's.
+            task = asyncio.ensure_future(result)
+            self._callback_tasks.add(task)
+            task.add_done_callback(self._callback_done)
+
+    def _callback_done(self, task: "asyncio.Future[Any]") -> None:
+        self._callback_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("callback task raised", exc_info=task.exception())
 
     # -- driving operations ------------------------------------------------------------
 
@@ -229,9 +239,10 @@ class ZooKeeper(ClientBase):
             raise ClientClosedException("the client is not connected: call connect() first")
         removed, requests = SyncZooKeeper._take_watches(self.protocol_for_watches(), path,
                                                        watcher, kind)
-        await self._drive(ops.remove_watches_on_server(requests))
-        for w, event_type in removed:
-            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
+        try:
+            await self._drive(ops.remove_watches_on_server(requests))
+        finally:
+            self._tell_removed(path, removed)
 
     def protocol_for_watches(self) -> ClientProtocol:
         if self._protocol is None:

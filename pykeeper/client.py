@@ -17,7 +17,7 @@ from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
 from .protocol.records import (
-    ACL, CreateFlags, EventType, KeeperState, Stat, WatchedEvent, WatcherType,
+    ACL, CreateFlags, EventType, Stat, WatchedEvent, WatcherType,
 )
 from .protocol.watches import KINDS
 from .retry import RetryPolicy, current_attempt, run_with_retry
@@ -323,16 +323,23 @@ class ZooKeeper(ClientBase):
         matched.
         """
         removed, requests = self._remove_locally(path, watcher, kind)
-        self._drive(ops.remove_watches_on_server(requests))
-        # Told before returning, so (inline) watchers have seen it by then.
-        self._tell_removed(path, removed)
+        try:
+            self._drive(ops.remove_watches_on_server(requests))
+        finally:
+            # Told before returning (so inline watchers have seen it), and
+            # even if the server could not be told: they are out of the table.
+            self._tell_removed(path, removed)
 
     def remove_watches_async(self, path: str, watcher: Optional[Watcher] = None,
                              kind: str = "any") -> "Future[None]":
         """Like remove_watches(), but returns at once a Future of its end.
         The watchers are out of the client's table when it returns."""
         removed, requests = self._remove_locally(path, watcher, kind)
-        done = ops.drive_future(ops.remove_watches_on_server(requests), self._send)
+        try:
+            done = ops.drive_future(ops.remove_watches_on_server(requests), self._send)
+        except BaseException:
+            self._tell_removed(path, removed)  # they are out of the table all the same
+            raise
         done.add_done_callback(lambda _: self._tell_removed(path, removed))
         return done
 
@@ -343,10 +350,6 @@ class ZooKeeper(ClientBase):
             raise ClientClosedException("the client is not connected: call connect() first")
         return connection.locked(
             lambda protocol: self._take_watches(protocol, path, watcher, kind))
-
-    def _tell_removed(self, path: str, removed: List[Tuple[Any, int]]) -> None:
-        for w, event_type in removed:
-            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [w])
 
     @staticmethod
     def _take_watches(protocol: ClientProtocol, path: str, watcher: Any,

@@ -219,6 +219,11 @@ class ClientBase:
         else:
             self._wake_waiters()
 
+    def _tell_removed(self, path: str, removed: List[Tuple[Any, int]]) -> None:
+        """Give each watcher removed by remove_watches its *_watch_removed event."""
+        for watcher, event_type in removed:
+            self._deliver(WatchedEvent(event_type, KeeperState.SYNC_CONNECTED, path), [watcher])
+
     def _deliver(self, event: WatchedEvent, watchers: List[Any]) -> None:
         # Inline watchers (pykeeper's own caches) run right here, in the
         # driver, so no read can see a cache entry the server already

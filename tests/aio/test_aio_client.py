@@ -159,3 +159,26 @@ def test_cancelling_one_cached_read_spares_the_others(zk_server) -> None:
 
     with FaultProxy(zk_server.hosts) as proxy:
         run(main(proxy))
+
+
+def test_a_failing_coroutine_watcher_is_logged(zk_server, caplog) -> None:
+    async def main() -> None:
+        path = "/aio-x-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create(path, b"0")
+            ran = asyncio.Event()
+
+            async def watcher(event: pykeeper.WatchedEvent) -> None:
+                ran.set()
+                raise RuntimeError("watcher failed on purpose")
+
+            await client.get(path, watcher=watcher)
+            await client.set(path, b"1")
+            await asyncio.wait_for(ran.wait(), 10)
+            await client.sync(path)  # one more round trip: the task has finished
+            await client.delete(path)
+
+    with caplog.at_level("ERROR", logger="pykeeper"):
+        run(main())
+    assert any("watcher failed on purpose" in str(r.exc_info[1]) for r in caplog.records
+               if r.exc_info), caplog.text
