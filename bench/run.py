@@ -12,6 +12,7 @@ import pathlib
 import socket
 import statistics
 import struct
+import subprocess
 import sys
 import time
 from typing import Callable, Dict, List, Optional
@@ -27,12 +28,22 @@ CHILDREN = 1000
 CACHE_HITS = 1_000_000
 CYCLES = 200
 PATH = "/bench/node"
+TREE = "/bench/tree"
+TREE_NODES = 10_000
 DATA = b"x" * 100
 
 try:
     import kazoo.client  # type: ignore
 except ImportError:  # the bench extra is not installed
     kazoo = None
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def rate(n: int, fn: Callable[[], None]) -> float:
@@ -140,7 +151,34 @@ def pk_workloads(hosts: str) -> Dict[str, float]:
             client.connect()
             client.close()
     out["connect+close"] = rate(CYCLES, cycles)
+
+    def build_tree() -> None:
+        with pykeeper.ZooKeeper(hosts) as zk:
+            zk.tree_cache(TREE, timeout=120).close()
+    out["TreeCache build, nodes/s"] = rate(TREE_NODES, build_tree)
     return out
+
+
+def memory(hosts: str) -> Dict[str, float]:
+    """RSS of one idle connected client, and RSS growth over 1,000 connect/close
+    cycles (both in KiB, measured in this process)."""
+    # The idle client in a fresh interpreter: in this one, memory freed by
+    # the earlier workloads would hide what a client costs.
+    script = ("import sys; sys.path.insert(0, %r); import bench.run as b, pykeeper; "
+              "before = b.rss_kib(); c = pykeeper.ZooKeeper(%r); c.connect(); "
+              "print(b.rss_kib() - before); c.close()"
+              % (str(pathlib.Path(__file__).resolve().parent.parent), hosts))
+    one = float(subprocess.run([sys.executable, "-c", script], check=True,
+                               capture_output=True, text=True).stdout.split()[-1])
+    for _ in range(50):  # warm-up: allocator pools, imports, caches
+        pykeeper.ZooKeeper(hosts).__enter__().close()
+    start = rss_kib()
+    for _ in range(1000):
+        client = pykeeper.ZooKeeper(hosts)
+        client.connect()
+        client.close()
+    growth = rss_kib() - start
+    return {"RSS of an idle client, KiB": one, "RSS growth, 1,000 cycles, KiB": growth}
 
 
 def kazoo_workloads(hosts: str) -> Dict[str, float]:
@@ -189,11 +227,19 @@ def main() -> int:
                        for i in range(CHILDREN)]
             for f in futures:
                 f.result()
+            setup.create(TREE)
+            for level in range(0, TREE_NODES, 100):
+                parent = setup.create(f"{TREE}/d{level // 100:03d}")
+                futures = [setup.create_async(f"{parent}/n{i:02d}", b"v" * 20)
+                           for i in range(99)]
+                for f in futures:
+                    f.result()
         for round_ in range(ROUNDS):
             print(f"round {round_ + 1} of {ROUNDS}", file=sys.stderr)
             record("pykeeper", pk_workloads(server.hosts))
             if kazoo is not None:
                 record("kazoo", kazoo_workloads(server.hosts))
+            record("pykeeper", memory(server.hosts))
             record("raw socket", {"sequential get": raw_sequential(server.hosts),
                                   "pipelined get (futures)": raw_pipelined(server.hosts),
                                   "pipelined get (asyncio)": raw_pipelined(server.hosts)})
@@ -221,7 +267,8 @@ def main() -> int:
     results.write_text(
         "# Benchmark results\n\nMeasured with `make bench` (`.venv/bin/python bench/run.py`): "
         f"one local ZooKeeper server, {ROUNDS} alternating rounds, medians; rates are "
-        "operations per second (connect+close: cycles per second).\n\n" + table + "\n")
+        "operations per second (connect+close: cycles per second; TreeCache: nodes "
+        "mirrored per second); RSS rows are KiB, lower is better.\n\n" + table + "\n")
     return 0
 
 
