@@ -25,7 +25,7 @@ from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
 from .client import ZooKeeper as SyncZooKeeper
 from .client_base import CONNECTED_STATES, ClientBase, State
-from .paths import DEFAULT_MAX_DATA, validate_path
+from .paths import validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
@@ -47,14 +47,7 @@ class ZooKeeper(ClientBase):
 
     _public_name = "pykeeper.aio.ZooKeeper"
 
-    def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
-                 session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
-                 max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
-                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
-        super().__init__(hosts, reconnect, session_timeout=session_timeout,
-                         connect_timeout=connect_timeout, max_data_size=max_data_size,
-                         can_be_read_only=can_be_read_only, close_timeout=close_timeout,
-                         retry=retry)
+    def _setup(self) -> None:
         self._state_changed: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._callback_tasks: Set["asyncio.Future[Any]"] = set()

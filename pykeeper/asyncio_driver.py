@@ -20,7 +20,7 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session, resolve
+from .session import Handler, Session
 
 log = logging.getLogger("zookeeper")
 
@@ -70,8 +70,7 @@ class AsyncioConnection:
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         self.protocol = protocol
         self.handler = handler
-        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
-                               self._complete)
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
         self.max_in_flight = max_in_flight
         self._transport: Optional[asyncio.Transport] = None
         self._stream: Optional[_Stream] = None
@@ -86,13 +85,6 @@ class AsyncioConnection:
         self._task: Optional[asyncio.Task] = None
         self._probe: Optional[asyncio.Task] = None
         self._protocol_error: Optional[ProtocolError] = None
-
-    @staticmethod
-    def _complete(future: Future, result: Any, error: Optional[BaseException]) -> None:
-        # concurrent.futures, not asyncio, futures: their callbacks run at
-        # once, in reply order, before the next notification is processed,
-        # which is what keeps the caches' stores ahead of invalidations.
-        resolve(future, result, error)
 
     @property
     def address(self) -> Optional[Address]:
@@ -142,6 +134,9 @@ class AsyncioConnection:
     def send_now(self, request: Request) -> "Future[Any]":
         """Send `request` without waiting for room in the in-flight window."""
         self.session.check_open(request, self._closing or self._stopping)
+        # A concurrent.futures, not an asyncio, future: its callbacks run at
+        # once, in reply order, before the next notification is processed,
+        # which is what keeps the caches' stores ahead of invalidations.
         future: Future = Future()
         self._write(self.protocol.send(request, future))
         return future

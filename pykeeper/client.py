@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
 from . import operations as ops
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .events import EventThread
-from .paths import DEFAULT_MAX_DATA, validate_path
+from .paths import validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
@@ -71,14 +71,7 @@ class ZooKeeper(ClientBase):
     recovered from within the session.
     """
 
-    def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
-                 session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
-                 max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
-                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
-        super().__init__(hosts, reconnect, session_timeout=session_timeout,
-                         connect_timeout=connect_timeout, max_data_size=max_data_size,
-                         can_be_read_only=can_be_read_only, close_timeout=close_timeout,
-                         retry=retry)
+    def _setup(self) -> None:
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
         self._events: Optional[EventThread] = None

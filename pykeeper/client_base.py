@@ -81,6 +81,7 @@ class ClientBase:
         self._state = State.CLOSED
         self._connection: Any = None
         self._protocol: Optional[ClientProtocol] = None
+        self._setup()
 
     def __repr__(self) -> str:
         return f"<{self._public_name} {self.hosts!r} {self.state_name} at 0x{id(self):x}>"
@@ -173,6 +174,11 @@ class ClientBase:
             self._listeners = [fn for fn in self._listeners if fn != listener]
 
     # -- what each client does its own way ------------------------------------------
+
+    def _setup(self) -> None:
+        """Make the client's own state (locks, loop references); called last
+        by __init__, so the constructor's arguments are written once."""
+        raise NotImplementedError
 
     def _set_state(self, state: State, running_only: bool = False) -> None:
         """Record and announce `state` (with `running_only`: unless closed)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 from concurrent.futures import Future
-from typing import Any, Callable, Iterable, List, Optional, Protocol as TypingProtocol, Tuple
+from typing import Any, Iterable, List, Optional, Protocol as TypingProtocol, Tuple
 
 from .hosts import Address, HostRotation
 from .protocol.connection import (
@@ -47,10 +47,6 @@ class Handler(TypingProtocol):
     def on_closed(self) -> None: ...
 
 
-# complete(context, result, error): finish a caller's pending call.
-Complete = Callable[[Any, Any, Optional[BaseException]], None]
-
-
 def resolve(future: Future, result: Any = None, error: Optional[BaseException] = None) -> None:
     """Complete `future` unless its caller already cancelled it."""
     if future.done():
@@ -66,12 +62,11 @@ def resolve(future: Future, result: Any = None, error: Optional[BaseException] =
 
 class Session:
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
-                 connect_timeout: float, reconnect: bool, complete: Complete) -> None:
+                 connect_timeout: float, reconnect: bool) -> None:
         self.protocol = protocol
         self.handler = handler
         self.connect_timeout = connect_timeout
         self.reconnect = reconnect
-        self.complete = complete
         self.rotation = HostRotation(addresses)
         self.address: Optional[Address] = None
         # Set when the session cannot go on (auth failed, expired without
@@ -160,10 +155,10 @@ class Session:
             kind = type(event)
             if kind is Reply:
                 if event.err:
-                    self.complete(event.context, None,
+                    resolve(event.context, None,
                                   exception_for(event.err, event.request.path))
                 else:
-                    self.complete(event.context, event.result, None)
+                    resolve(event.context, event.result, None)
             elif kind is Notification:
                 self.handler.on_notification(event)
             elif kind is Connected:
@@ -181,9 +176,9 @@ class Session:
                         f"authentication failed for scheme {event.request.scheme!r}")
                     self.handler.on_auth_failed()
                     if event.context is not None:
-                        self.complete(event.context, None, exception_for(event.err))
+                        resolve(event.context, None, exception_for(event.err))
                 elif event.context is not None:
-                    self.complete(event.context, None, None)
+                    resolve(event.context, None, None)
             elif kind is SessionExpired:
                 self.session_expired(event)
             elif kind is SetWatchesReply and event.err:
@@ -204,7 +199,7 @@ class Session:
         error = self.final_error
         for request, context in lost:
             if context is not None:
-                self.complete(context, None, error or ConnectionLossException(
+                resolve(context, None, error or ConnectionLossException(
                     f"connection to {address} lost ({reason})", request.path))
         if was_connected and not closing and error is None:
             self.disconnected_since = now

@@ -18,13 +18,13 @@ import socket
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, List, Optional, TypeVar
+from typing import Callable, List, Optional, TypeVar
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session, resolve
+from .session import Handler, Session
 
 log = logging.getLogger("zookeeper")
 
@@ -60,8 +60,7 @@ class ThreadedConnection:
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         self.protocol = protocol
         self.handler = handler
-        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
-                               self._complete)
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
         self.max_in_flight = max_in_flight
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
@@ -75,10 +74,6 @@ class ThreadedConnection:
         self._wake_w.setblocking(False)
         self._thread = threading.Thread(target=self._run, name="pykeeper-io", daemon=True)
         self._probe_stop = threading.Event()
-
-    @staticmethod
-    def _complete(future: Future, result: Any, error: Optional[BaseException]) -> None:
-        resolve(future, result, error)
 
     @property
     def address(self) -> Optional[Address]:
