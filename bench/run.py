@@ -15,7 +15,7 @@ import struct
 import subprocess
 import sys
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pykeeper
 import pykeeper.aio
@@ -115,24 +115,43 @@ def raw_pipelined(hosts: str) -> float:
         sock.close()
 
 
-# -- pykeeper ------------------------------------------------------------------------
+# -- the clients --------------------------------------------------------------------
+
+def shared_workloads(zk: Any, wait: Callable[[Any], Any]) -> Dict[str, float]:
+    """The workloads kazoo and pykeeper both offer, run the same way on each
+    (`wait` turns one of the client's futures into its result)."""
+    out = {}
+    out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
+    out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
+
+    def create_delete() -> None:
+        for _ in range(SEQUENTIAL // 2):
+            zk.create("/bench/cd", b"")
+            zk.delete("/bench/cd")
+    out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
+    out["get_children(1000)"] = rate(
+        300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
+    out["pipelined get (futures)"] = rate(
+        PIPELINED, lambda: [wait(f) for f in [zk.get_async(PATH) for _ in range(PIPELINED)]])
+    return out
+
+
+def pykeeper_cycle(hosts: str) -> None:
+    client = pykeeper.ZooKeeper(hosts)
+    client.connect()
+    client.close()
+
+
+def kazoo_cycle(hosts: str) -> None:
+    client = kazoo.client.KazooClient(hosts)
+    client.start()
+    client.stop()
+    client.close()
+
 
 def pk_workloads(hosts: str) -> Dict[str, float]:
-    out = {}
     with pykeeper.ZooKeeper(hosts) as zk:
-        out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
-        out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
-
-        def create_delete() -> None:
-            for i in range(SEQUENTIAL // 2):
-                zk.create("/bench/cd", b"")
-                zk.delete("/bench/cd")
-        out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
-        out["get_children(1000)"] = rate(
-            300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
-        out["pipelined get (futures)"] = rate(
-            PIPELINED, lambda: [f.result() for f in [zk.get_async(PATH)
-                                                     for _ in range(PIPELINED)]])
+        out = shared_workloads(zk, lambda future: future.result())
         zk.cached_get(PATH)
         out["cached_get hits"] = rate(CACHE_HITS, lambda: [zk.cached_get(PATH)
                                                           for _ in range(CACHE_HITS)])
@@ -144,13 +163,7 @@ def pk_workloads(hosts: str) -> Dict[str, float]:
             return PIPELINED / (time.perf_counter() - start)
 
     out["pipelined get (asyncio)"] = asyncio.run(gather())
-
-    def cycles() -> None:
-        for _ in range(CYCLES):
-            client = pykeeper.ZooKeeper(hosts)
-            client.connect()
-            client.close()
-    out["connect+close"] = rate(CYCLES, cycles)
+    out["connect+close"] = rate(CYCLES, lambda: [pykeeper_cycle(hosts) for _ in range(CYCLES)])
 
     def build_tree() -> None:
         with pykeeper.ZooKeeper(hosts) as zk:
@@ -159,9 +172,21 @@ def pk_workloads(hosts: str) -> Dict[str, float]:
     return out
 
 
+def kazoo_workloads(hosts: str) -> Dict[str, float]:
+    zk = kazoo.client.KazooClient(hosts)
+    zk.start()
+    try:
+        out = shared_workloads(zk, lambda result: result.get())
+    finally:
+        zk.stop()
+        zk.close()
+    out["connect+close"] = rate(CYCLES, lambda: [kazoo_cycle(hosts) for _ in range(CYCLES)])
+    return out
+
+
 def memory(hosts: str) -> Dict[str, float]:
     """RSS of one idle connected client, and RSS growth over 1,000 connect/close
-    cycles (both in KiB, measured in this process)."""
+    cycles (both in KiB)."""
     # The idle client in a fresh interpreter: in this one, memory freed by
     # the earlier workloads would hide what a client costs.
     script = ("import sys; sys.path.insert(0, %r); import bench.run as b, pykeeper; "
@@ -171,45 +196,12 @@ def memory(hosts: str) -> Dict[str, float]:
     one = float(subprocess.run([sys.executable, "-c", script], check=True,
                                capture_output=True, text=True).stdout.split()[-1])
     for _ in range(50):  # warm-up: allocator pools, imports, caches
-        pykeeper.ZooKeeper(hosts).__enter__().close()
+        pykeeper_cycle(hosts)
     start = rss_kib()
     for _ in range(1000):
-        client = pykeeper.ZooKeeper(hosts)
-        client.connect()
-        client.close()
+        pykeeper_cycle(hosts)
     growth = rss_kib() - start
     return {"RSS of an idle client, KiB": one, "RSS growth, 1,000 cycles, KiB": growth}
-
-
-def kazoo_workloads(hosts: str) -> Dict[str, float]:
-    out = {}
-    zk = kazoo.client.KazooClient(hosts)
-    zk.start()
-    try:
-        out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
-        out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
-
-        def create_delete() -> None:
-            for i in range(SEQUENTIAL // 2):
-                zk.create("/bench/cd", b"")
-                zk.delete("/bench/cd")
-        out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
-        out["get_children(1000)"] = rate(
-            300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
-        out["pipelined get (futures)"] = rate(
-            PIPELINED, lambda: [r.get() for r in [zk.get_async(PATH) for _ in range(PIPELINED)]])
-    finally:
-        zk.stop()
-        zk.close()
-
-    def cycles() -> None:
-        for _ in range(CYCLES):
-            client = kazoo.client.KazooClient(hosts)
-            client.start()
-            client.stop()
-            client.close()
-    out["connect+close"] = rate(CYCLES, cycles)
-    return out
 
 
 def main() -> int:

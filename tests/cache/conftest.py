@@ -10,31 +10,26 @@ FaultProxy's hosts), each recording the states it passes through in
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator
 
 import pytest
 
 import pykeeper
 
-from ..resilience.conftest import StateLog, _factory
+from ..resilience.conftest import _factory
+
+
+def _clients(kind: str, zk_server) -> Iterator[Callable[..., object]]:
+    """The resilience tests' client factory, with zk_server's hosts by default."""
+    factory = _factory(kind)
+    make = next(factory)
+    yield lambda hosts=None, **kwargs: make(hosts or zk_server.hosts, **kwargs)
+    next(factory, None)
 
 
 @pytest.fixture
 def make_client(zk_server) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
-    made: List[pykeeper.ZooKeeper] = []
-
-    def make(hosts: str = None, **kwargs) -> pykeeper.ZooKeeper:
-        kwargs.setdefault("connect_timeout", 1.0)
-        zk = pykeeper.ZooKeeper(hosts or zk_server.hosts, **kwargs)
-        zk.log = StateLog()  # type: ignore[attr-defined]
-        zk.add_listener(zk.log)  # type: ignore[attr-defined]
-        made.append(zk)
-        zk.connect()
-        return zk
-
-    yield make
-    for zk in made:
-        zk.close(timeout=2.0)
+    yield from _clients("sync", zk_server)
 
 
 @pytest.fixture
@@ -61,7 +56,4 @@ def base(writer) -> Iterator[str]:
 def make_any_client(request: pytest.FixtureRequest, zk_server) -> Iterator[Callable[..., object]]:
     """Like make_client, once with the sync client and once with the asyncio
     one (driven from the test's threads through an AsyncioFacade)."""
-    factory = _factory(request.param)
-    make = next(factory)
-    yield lambda hosts=None, **kwargs: make(hosts or zk_server.hosts, **kwargs)
-    next(factory, None)
+    yield from _clients(request.param, zk_server)
