@@ -150,7 +150,8 @@ def test_cancelling_one_cached_read_spares_the_others(zk_server) -> None:
             proxy.set_latency(0.2)
             first = asyncio.ensure_future(client.cached_get(path))
             second = asyncio.ensure_future(client.cached_get(path))
-            await asyncio.sleep(0.05)  # both are waiting on the one read
+            await asyncio.sleep(0)  # (a yield, not a wait: both tasks run to their await)
+            assert client.node_cache.stats()["in_flight"] == 1  # one read, two callers
             first.cancel()
             data, _ = await asyncio.wait_for(second, 10)
             assert data == b"v"
