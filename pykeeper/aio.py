@@ -21,6 +21,9 @@ from concurrent.futures import Future
 from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple
 
 from . import operations as ops
+from .aio_futures import on_loop as _on_loop
+from .aio_treecache import TreeCache, TreeEvent
+from .aio_watchers import ChildrenWatch, DataWatch
 from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
 from .client import ZooKeeper as SyncZooKeeper
@@ -35,7 +38,7 @@ from .transaction import Transaction
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["ZooKeeper"]
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch"]
 
 
 class ZooKeeper(ClientBase):
@@ -293,33 +296,34 @@ class ZooKeeper(ClientBase):
         hit, got = cache.lookup(kind, path)
         return cache.answer(kind, path, got if hit else await _on_loop(got, shared=True))
 
+    # -- helpers ---------------------------------------------------------------------
 
-def _on_loop(reply: "Future[Any]", shared: bool = False) -> "asyncio.Future[Any]":
-    """An asyncio future of `reply`. The driver completes replies on the
-    loop's own thread, so this needs none of wrap_future's thread-safe
-    (self-pipe) hand-off, which costs a system call per reply."""
-    waiter = asyncio.get_running_loop().create_future()
+    async def tree_cache(self, path: str, listener: Optional[Callable[..., Any]] = None, *,
+                         timeout: Optional[float] = 30.0, **options: Any) -> TreeCache:
+        """A started TreeCache of the subtree at `path`, initialized (awaits
+        at most `timeout` seconds, else TimeoutException). `listener`, if
+        given, is added before it starts, so it sees every node "added"."""
+        tree = TreeCache(self, path, **options)
+        if listener is not None:
+            tree.add_listener(listener)
+        await tree.start()
+        if not await tree.wait_initialized(timeout):
+            await tree.close()
+            raise TimeoutException(f"tree cache of {path} not initialized within {timeout} s")
+        return tree
 
-    def copy(done: "Future[Any]") -> None:
-        if waiter.done():
-            return
-        if done.cancelled():
-            waiter.cancel()
-            return
-        error = done.exception()
-        if error is not None:
-            waiter.set_exception(error)
-        else:
-            waiter.set_result(done.result())
+    def data_watch(self, path: str, func: Optional[Callable[..., Any]] = None) -> DataWatch:
+        """DataWatch(self, path, func): func(data, stat) now and on every
+        change. Await the result to wait for the first call, or use it as
+        a decorator."""
+        return DataWatch(self, path, func)
 
-    def cancel(w: "asyncio.Future[Any]") -> None:
-        if w.cancelled():
-            reply.cancel()
-
-    reply.add_done_callback(copy)
-    if not shared:  # (a reply other callers wait on too must not be cancelled by one)
-        waiter.add_done_callback(cancel)
-    return waiter
+    def children_watch(self, path: str,
+                       func: Optional[Callable[..., Any]] = None) -> ChildrenWatch:
+        """ChildrenWatch(self, path, func): func(children) now and on every
+        change. Await the result to wait for the first call, or use it as
+        a decorator."""
+        return ChildrenWatch(self, path, func)
 
 
 def _async_method(name: str) -> Callable[..., Any]:

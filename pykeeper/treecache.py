@@ -59,10 +59,11 @@ from collections import deque
 from concurrent.futures import Future
 from functools import partial
 from typing import (
-    TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List, NamedTuple, Optional, Set,
-    Tuple,
+    TYPE_CHECKING, Any, Callable, Deque, Dict, Generator, Iterator, List, NamedTuple,
+    Optional, Set, Tuple,
 )
 
+from . import operations as ops
 from .paths import validate_path
 from .protocol.errors import (
     ClientClosedException, ConnectionLossException, NoNodeException, NoWatcherException,
@@ -242,23 +243,33 @@ class TreeCache:
 
     def close(self) -> None:
         """Stop following the subtree and let go of the client. The mirror
-        keeps its last content. Idempotent."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._watcher.target = None
-            self._queue.clear()
-            persistent = self._persistent and self._armed_session is not None
-            self._cond.notify_all()
-        self.client.remove_listener(self._on_state)
-        if persistent:
+        keeps its last content. Idempotent. Blocks for the round trip that
+        removes the watch from the server (at most the client's read
+        timeout)."""
+        if self._detach():
             try:
                 self.client.remove_watches(self._root, self._watcher, kind="recursive")
             except (NoWatcherException, ZooKeeperException) as exc:
-                # Disconnected or closed: the client forgot the watch anyway
-                # (it is not re-armed); the server drops it with the session.
-                log.debug("%r: removing its watch: %s", self, exc)
+                self._watch_not_removed(exc)
+
+    def _detach(self) -> bool:
+        """Stop following (locally); True if the persistent watch is still
+        to be removed from the server."""
+        with self._lock:
+            if self._closed:
+                return False
+            self._closed = True
+            self._watcher.target = None
+            self._queue.clear()
+            persistent = bool(self._persistent and self._armed_session is not None)
+            self._wake()
+        self.client.remove_listener(self._on_state)
+        return persistent
+
+    def _watch_not_removed(self, exc: Exception) -> None:
+        # Disconnected or closed: the client forgot the watch anyway (it is
+        # not re-armed); the server drops it with the session.
+        log.debug("%r: removing its watch: %s", self, exc)
 
     def __enter__(self) -> "TreeCache":
         self.start()
@@ -373,13 +384,22 @@ class TreeCache:
     # -- arming (caller's or event thread) -----------------------------------------
 
     def _arm_and_sync(self) -> None:
+        self.client._drive(self._arming())
+
+    def _arm_soon(self) -> None:
+        """(event thread) Arm on the new session and sync."""
+        self._arm_and_sync()
+
+    def _arming(self) -> Generator[Any, Any, None]:
+        """Arm the watch and start a sync round, as an operation (see
+        pykeeper.operations) that each client drives its own way."""
         client = self.client
         session = client.session_id
         if not client.connected or session is None:
             return  # _on_state does it once connected
         if self._persistent is not False:
             try:
-                client.add_watch(self._root, self._watcher, recursive=True)
+                yield from ops.add_watch(client, self._root, self._watcher, recursive=True)
             except UnimplementedException:
                 log.info("%r: the server has no persistent watches; using one-shot ones", self)
                 self._persistent = False
@@ -431,14 +451,14 @@ class TreeCache:
             return
         if state in ("connected", "connected_readonly"):
             if self.client.session_id != self._armed_session:
-                self._arm_and_sync()
+                self._arm_soon()
             elif self._needs_round:
                 self._kick()
         else:
             self._needs_round = True
             if self._live and state != "associating":
                 self._live = False
-                self._dispatch([TreeEvent(SUSPENDED)])
+                self._announce_later([TreeEvent(SUSPENDED)])
 
     # -- the I/O thread ------------------------------------------------------------
 
@@ -453,12 +473,19 @@ class TreeCache:
                 fn(*args)
                 self._pump()
                 if self._waiters:
-                    self._cond.notify_all()
+                    self._wake()
                 announce, self._announce = self._announce, []
         finally:
             _io.active = False
         if announce:
-            self.client._run_on_event_thread(self._dispatch, announce)
+            self._announce_later(announce)
+
+    def _wake(self) -> None:
+        """Wake the readers waiting in `_wait` (lock held)."""
+        self._cond.notify_all()
+
+    def _announce_later(self, events: List[TreeEvent]) -> None:
+        self.client._run_on_event_thread(self._dispatch, events)
 
     def _on_watch(self, event: WatchedEvent) -> None:
         kind = event.type
@@ -474,7 +501,7 @@ class TreeCache:
             # Someone removed the tree's watch (remove_watches): it can no
             # longer follow the subtree, so it stops, like a DataWatch does.
             log.warning("%r closed: its watch on %s was removed", self, event.path)
-            self.close()
+            self._detach()
             return
         self._io(self._apply_event, kind, event.path)
 

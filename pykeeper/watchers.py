@@ -21,15 +21,21 @@ The function runs on the client's event thread (the first call: in the
 thread that made the helper) and may call the client. Returning False
 from it, or calling `stop()`, stops the helper: the client then holds no
 reference to it or to the function.
+
+What a helper reads, what counts as a change and when it re-reads is
+written once here (`WatchBase` and the two kinds); the asyncio client's
+`pykeeper.aio.DataWatch` / `ChildrenWatch` only drive it by awaiting.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Generator, List, Optional, Tuple
 
+from . import operations as ops
 from .paths import validate_path
+from .protocol import requests as rq
 from .protocol.errors import (
     ClientClosedException, ConnectionLossException, NoNodeException,
     OperationTimeoutException, SessionExpiredException, ZooKeeperException,
@@ -42,8 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("pykeeper")
 
 # Errors after which the helper re-reads once the client is connected again.
-_TRANSIENT = (ConnectionLossException, OperationTimeoutException, SessionExpiredException,
-              ClientClosedException)
+TRANSIENT = (ConnectionLossException, OperationTimeoutException, SessionExpiredException,
+             ClientClosedException)
 _REMOVED = (EventType.DATA_WATCH_REMOVED, EventType.CHILD_WATCH_REMOVED,
             EventType.PERSISTENT_WATCH_REMOVED)
 _NOTHING = object()
@@ -56,8 +62,8 @@ class _Trigger:
 
     __slots__ = ("target", "__weakref__")
 
-    def __init__(self, target: "_Watch") -> None:
-        self.target: Optional[_Watch] = target
+    def __init__(self, target: "WatchBase") -> None:
+        self.target: Optional[WatchBase] = target
 
     def __call__(self, event: WatchedEvent) -> None:
         target = self.target
@@ -68,41 +74,27 @@ class _Trigger:
         return f"<pykeeper watch trigger for {self.target!r}>"
 
 
-class _Watch:
-    def __init__(self, client: "ZooKeeper", path: str,
-                 func: Optional[Callable[..., Any]] = None) -> None:
+class WatchBase:
+    """What both clients' watch helpers share: the state, the read (an
+    operation, see pykeeper.operations), what counts as a change, and
+    when to read again. Subclasses say how to run `_refresh`."""
+
+    def __init__(self, client: Any, path: str) -> None:
         validate_path(path)
         self.client = client
         self.path = path
         self._func: Optional[Callable[..., Any]] = None
-        self._lock = threading.RLock()
         self._trigger = _Trigger(self)
         self._stopped = False
         self._rearm = False
         self._last: Any = _NOTHING
-        if func is not None:
-            self(func)
 
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        """Start calling `func` (usable as a decorator; returns `func`).
-
-        The first call happens here, in this thread. Raises the client's
-        error (after its retry policy, if it has one) if the first read
-        fails; the helper is then stopped.
-        """
+    def _take(self, func: Callable[..., Any]) -> None:
         if not callable(func):
             raise TypeError(f"{func!r} is not callable")
-        with self._lock:
-            if self._func is not None or self._stopped:
-                raise RuntimeError(f"{self!r} already has a function")
-            self._func = func
-        self.client.add_listener(self._on_state)
-        try:
-            self._refresh(initial=True)
-        except BaseException:
-            self.stop()
-            raise
-        return func
+        if self._func is not None or self._stopped:
+            raise RuntimeError(f"{self!r} already has a function")
+        self._func = func
 
     @property
     def stopped(self) -> bool:
@@ -113,77 +105,58 @@ class _Watch:
         function itself. The watch armed on the server (if any) is left to
         fire into nothing, rather than removed: a RemoveWatches could also
         remove a watch another read of this path is arming right now."""
-        with self._lock:
-            if self._stopped:
-                return
-            self._stopped = True
-            self._trigger.target = None
-            self._func = None
+        if self._stopped:
+            return
+        self._stopped = True
+        self._trigger.target = None
+        self._func = None
         self.client.remove_listener(self._on_state)
-
-    # -- the event thread -------------------------------------------------------
 
     def _on_event(self, event: WatchedEvent) -> None:
         if event.type == EventType.NONE:
             if event.state == KeeperState.EXPIRED:
-                with self._lock:
-                    self._rearm = True  # re-read when connected again (_on_state)
+                self._rearm = True  # re-read when connected again (_on_state)
             return
         if event.type in _REMOVED:
             # Someone removed this path's watches (remove_watches): stop.
             log.info("%r stopped: its watch was removed", self)
             self.stop()
             return
-        self._refresh()
+        self._refresh_soon()
 
     def _on_state(self, state: Any) -> None:
         if state in ("connected", "connected_readonly"):
             if self._rearm:
-                self._refresh()
+                self._refresh_soon()
         elif state in ("expired_session", "closed"):
-            with self._lock:
-                self._rearm = True
+            self._rearm = True
 
-    def _refresh(self, initial: bool = False) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            try:
-                if initial:
-                    value = self.client.retry(self._read)
-                else:
-                    value = self._read()
-            except _TRANSIENT:
-                if initial:
-                    raise
-                self._rearm = True  # the watch is not armed: re-read on reconnect
-                return
-            except ZooKeeperException:
-                if initial:
-                    raise
-                log.exception("%r could not read %s; will retry after a reconnect",
-                              self, self.path)
-                self._rearm = True
-                return
-            self._rearm = False
-            key = self._key(value)
-            if key == self._last:
-                return
-            self._last = key
-            func = self._func
-            try:
-                result = self._deliver(func, value)
-            except Exception:
-                if initial:
-                    raise
-                log.exception("%r: %r raised", self, func)
-                return
-            if result is False:
-                self.stop()
+    def _refresh_soon(self) -> None:
+        raise NotImplementedError
+
+    def _read_failed(self, exc: BaseException, initial: bool) -> None:
+        """Raise `exc` for the first read; otherwise read again after the
+        next reconnect (the watch is not armed)."""
+        if initial:
+            raise exc
+        if not isinstance(exc, TRANSIENT):
+            log.error("%r could not read %s; will retry after a reconnect", self, self.path,
+                      exc_info=exc)
+        self._rearm = True
+
+    def _news(self, value: Any) -> bool:
+        """Whether `value`, just read, is a state the function has not seen."""
+        self._rearm = False
+        key = self._key(value)
+        if key == self._last:
+            return False
+        self._last = key
+        return True
 
     # -- per kind ------------------------------------------------------------------
 
-    def _read(self) -> Any:
+    def _read(self) -> Generator[rq.Request, Any, Any]:
+        """The read, as an operation: arms the watch, returns the value."""
         raise NotImplementedError
 
     def _key(self, value: Any) -> Any:
@@ -192,31 +165,25 @@ class _Watch:
     def _deliver(self, func: Any, value: Any) -> Any:
         raise NotImplementedError
 
-    def _exists_or_missing(self) -> bool:
+    def _exists_or_missing(self) -> Generator[rq.Request, Any, bool]:
         """Arm an exists watch; True if the node exists after all."""
-        # (The *_async().result() form: the client's retry policy must not
-        # block the event thread; a failure re-arms on reconnect instead.)
-        return self.client.exists_async(self.path, watcher=self._trigger).result() is not None
+        stat = yield from ops.exists(self.client, self.path, self._trigger)
+        return stat is not None
 
     def __repr__(self) -> str:
         state = "stopped" if self._stopped else "running"
         return f"<pykeeper.{type(self).__name__} {self.path!r} {state}>"
 
 
-class DataWatch(_Watch):
-    """Call `func(data, stat)` now and after every change of the node at
-    `path`; `(None, None)` while there is no node.
+class DataKind:
+    """A DataWatch's read: the node's (data, stat), or (None, None)."""
 
-    `DataWatch(client, path, func)`, or as a decorator
-    `@DataWatch(client, path)`. See the module docstring.
-    """
-
-    def _read(self) -> Tuple[Optional[bytes], Optional[Stat]]:
+    def _read(self: Any) -> Generator[rq.Request, Any, Tuple[Optional[bytes], Optional[Stat]]]:
         while True:
             try:
-                return self.client.get_async(self.path, watcher=self._trigger).result()
+                return (yield rq.GetData(self.path, self._trigger))
             except NoNodeException:
-                if not self._exists_or_missing():
+                if not (yield from self._exists_or_missing()):
                     return None, None
                 # Created in between: its watch is armed; read it.
 
@@ -228,22 +195,16 @@ class DataWatch(_Watch):
         return func(*value)
 
 
-class ChildrenWatch(_Watch):
-    """Call `func(children)` now and after every change of the list of the
-    node's children (names, sorted); `func(None)` while there is no node.
+class ChildrenKind:
+    """A ChildrenWatch's read: the sorted child names, or None."""
 
-    `ChildrenWatch(client, path, func)`, or as a decorator
-    `@ChildrenWatch(client, path)`. See the module docstring.
-    """
-
-    def _read(self) -> Optional[List[str]]:
+    def _read(self: Any) -> Generator[rq.Request, Any, Optional[List[str]]]:
         while True:
             try:
-                children = self.client.get_children_async(
-                    self.path, watcher=self._trigger).result()
+                children, _ = yield rq.GetChildren(self.path, self._trigger)
                 return sorted(children)
             except NoNodeException:
-                if not self._exists_or_missing():
+                if not (yield from self._exists_or_missing()):
                     return None
 
     def _key(self, value: Optional[List[str]]) -> Any:
@@ -251,3 +212,83 @@ class ChildrenWatch(_Watch):
 
     def _deliver(self, func: Any, value: Optional[List[str]]) -> Any:
         return func(None if value is None else list(value))
+
+
+class _Watch(WatchBase):
+    """The sync client's helper: reads block the calling (event) thread."""
+
+    def __init__(self, client: "ZooKeeper", path: str,
+                 func: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__(client, path)
+        self._lock = threading.RLock()
+        if func is not None:
+            self(func)
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Start calling `func` (usable as a decorator; returns `func`).
+
+        The first call happens here, in this thread. Raises the client's
+        error (after its retry policy, if it has one) if the first read
+        fails; the helper is then stopped.
+        """
+        with self._lock:
+            self._take(func)
+        self.client.add_listener(self._on_state)
+        try:
+            self._refresh(initial=True)
+        except BaseException:
+            self.stop()
+            raise
+        return func
+
+    def stop(self) -> None:
+        with self._lock:
+            super().stop()
+
+    def _refresh_soon(self) -> None:
+        self._refresh()
+
+    def _read_now(self) -> Any:
+        # Through the future twin even on the event thread: the client's
+        # retry policy must not block it; a failure re-arms on reconnect.
+        return ops.drive_future(self._read(), self.client._send).result()
+
+    def _refresh(self, initial: bool = False) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            try:
+                value = self.client.retry(self._read_now) if initial else self._read_now()
+            except ZooKeeperException as exc:
+                self._read_failed(exc, initial)
+                return
+            if not self._news(value):
+                return
+            func = self._func
+            try:
+                result = self._deliver(func, value)
+            except Exception:
+                if initial:
+                    raise
+                log.exception("%r: %r raised", self, func)
+                return
+            if result is False:
+                self.stop()
+
+
+class DataWatch(DataKind, _Watch):
+    """Call `func(data, stat)` now and after every change of the node at
+    `path`; `(None, None)` while there is no node.
+
+    `DataWatch(client, path, func)`, or as a decorator
+    `@DataWatch(client, path)`. See the module docstring.
+    """
+
+
+class ChildrenWatch(ChildrenKind, _Watch):
+    """Call `func(children)` now and after every change of the list of the
+    node's children (names, sorted); `func(None)` while there is no node.
+
+    `ChildrenWatch(client, path, func)`, or as a decorator
+    `@ChildrenWatch(client, path)`. See the module docstring.
+    """

@@ -15,6 +15,11 @@ from ..client.sync_client_helpers import WAIT, Recorder, packets_received  # noq
 Tree = Dict[str, Tuple[bytes, Stat, List[str]]]
 
 
+def callback_thread(client: Any) -> str:
+    """The name of the thread `client` runs watchers and listeners on."""
+    return getattr(client, "callback_thread", "pykeeper-events")
+
+
 def child(parent: str, name: str) -> str:
     return ("" if parent == "/" else parent) + "/" + name
 

@@ -21,7 +21,8 @@ import pykeeper
 from pykeeper import TreeCache, TreeEvent
 
 from .helpers import (
-    WAIT, Monotonic, Recorder, TreeLog, churn, create_tree, delete_tree, full_read,
+    WAIT, Monotonic, Recorder, TreeLog, callback_thread, churn, create_tree, delete_tree,
+    full_read,
 )
 from .test_cached_reads import expire
 
@@ -50,7 +51,8 @@ def assert_exact(tree: TreeCache, reader: pykeeper.ZooKeeper, root: str,
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_initial_content_and_events(persistent, client, writer, base):
+def test_initial_content_and_events(persistent, make_any_client, writer, base):
+    client = make_any_client()
     create_tree(writer, base, [3, 4])
     writer.set(base + "/n1/n2", b"changed once")
     log = TreeLog()
@@ -63,17 +65,18 @@ def test_initial_content_and_events(persistent, client, writer, base):
     assert tree.get_children(base) == ["n0", "n1", "n2"]
     assert tree.get_data(base + "/n1/n2")[0] == b"changed once"
     assert tree.get_data(base + "/none") is None and tree.get_children(base + "/none") is None
-    # Every node "added", then "initialized"; all on the event thread.
+    # Every node "added", then "initialized"; all on the event thread (loop).
     log.wait_type("initialized")
     assert sorted(e.path for e in log.events if e.type == "added") == sorted(tree)
     assert log.types()[-1] == "initialized"
-    assert log.threads == {"pykeeper-events"}
+    assert log.threads == {callback_thread(client)}
     assert log.violations == []
     tree.close()
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_follows_each_change_in_order(persistent, client, writer, base):
+def test_follows_each_change_in_order(persistent, make_any_client, writer, base):
+    client = make_any_client()
     log = TreeLog()
     tree = client.tree_cache(base, log, persistent=persistent)
     steps = [
@@ -135,7 +138,8 @@ def test_current_once_the_client_has_the_event(persistent, client, writer, base)
     tree.close()
 
 
-def test_subtree_delete_and_missing_root(client, writer, base):
+def test_subtree_delete_and_missing_root(make_any_client, writer, base):
+    client = make_any_client()
     root = base + "/root"
     log = TreeLog()
     tree = client.tree_cache(root, log)
@@ -154,13 +158,14 @@ def test_subtree_delete_and_missing_root(client, writer, base):
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_coherence_under_churn(persistent, client, writer, base):
+def test_coherence_under_churn(persistent, make_any_client, writer, base):
     """A writer updates 50 nodes 200 times each in random order, deleting and
     re-creating some; a reader of the mirror never sees a version go back,
     the listener never gets an update after a delete, and within 1 s of the
     writer stopping the mirror equals a fresh full read."""
     dirs = [writer.create(f"{base}/d{i}") for i in range(5)]
     paths = [writer.create(f"{d}/n{j}", b"0") for d in dirs for j in range(10)]
+    client = make_any_client()
     log = TreeLog()
     tree = client.tree_cache(base, log, persistent=persistent)
     stop = threading.Event()
@@ -181,7 +186,9 @@ def test_coherence_under_churn(persistent, client, writer, base):
         reader.join(WAIT)
     assert outcome["set"] > 9000 and outcome["delete"] > 0, outcome
     assert_exact(tree, writer, base, timeout=1.0)
-    assert check.violations == [] and check.reads > 1000, check.violations[:5]
+    assert check.violations == [], check.violations[:5]
+    # (Many reads while it churned; the asyncio client's each cross threads.)
+    assert check.reads > 200, check.reads
     assert log.violations == [], log.violations[:5]
     tree.close()
 
@@ -241,10 +248,10 @@ def test_ten_thousand_nodes(client, writer, base):
 
 @pytest.mark.parametrize("persistent", MODES)
 @pytest.mark.parametrize("fault", ["refuse", "blackhole", "drop_all"])
-def test_outage_then_revalidation_not_reload(fault, persistent, zk_proxy, make_client,
+def test_outage_then_revalidation_not_reload(fault, persistent, zk_proxy, make_any_client,
                                               writer, base):
     create_tree(writer, base, [5, 20])  # 1 + 5 + 100 nodes
-    client = make_client(zk_proxy.hosts, session_timeout=3.0)
+    client = make_any_client(zk_proxy.hosts, session_timeout=3.0)
     session = client.session_id
     log = TreeLog()
     tree = client.tree_cache(base, log, persistent=persistent)
@@ -290,9 +297,9 @@ def test_outage_then_revalidation_not_reload(fault, persistent, zk_proxy, make_c
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_rebuilt_after_session_expiry(persistent, zk_proxy, make_client, writer, base):
+def test_rebuilt_after_session_expiry(persistent, zk_proxy, make_any_client, writer, base):
     create_tree(writer, base, [3, 3])
-    client = make_client(zk_proxy.hosts, session_timeout=1.0)
+    client = make_any_client(zk_proxy.hosts, session_timeout=1.0)
     log = TreeLog()
     tree = client.tree_cache(base, log, persistent=persistent)
     old = client.session_id

@@ -46,13 +46,54 @@ class StateLog:
             return len(self.states)
 
 
+class Blocking:
+    """An object of the asyncio client (a TreeCache) with each coroutine
+    method callable (blocking) from the test's thread."""
+
+    def __init__(self, target: Any, run: Callable[[Any], Any]) -> None:
+        self._target = target
+        self._run = run
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._run(attr(*args, **kwargs))
+
+        return call
+
+    def __len__(self) -> int:
+        return len(self._target)
+
+    def __iter__(self) -> Any:
+        return iter(self._target)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._target
+
+    def __enter__(self) -> "Blocking":
+        self._run(self._target.__aenter__())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._run(self._target.__aexit__(*exc))
+
+
 class AsyncioFacade:
     """A pykeeper.aio.ZooKeeper on an event loop of its own thread, with
-    each coroutine method callable (blocking) from the test's thread."""
+    each coroutine method callable (blocking) from the test's thread, and
+    the helpers it makes (TreeCache, DataWatch, ChildrenWatch) started on
+    the loop."""
+
+    # The thread callbacks run on (as "pykeeper-events" for the sync client).
+    callback_thread = "asyncio-loop"
 
     def __init__(self, hosts: str, **kwargs: Any) -> None:
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name=self.callback_thread)
         self._thread.start()
         self.aio = pykeeper.aio.ZooKeeper(hosts, **kwargs)
 
@@ -61,11 +102,20 @@ class AsyncioFacade:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.aio, name)
-        if not inspect.iscoroutinefunction(attr):
+        if name in ("data_watch", "children_watch"):
+            make = attr
+
+            async def started(*args: Any, **kwargs: Any) -> Any:
+                return await make(*args, **kwargs)  # (made on the loop; awaits the first call)
+            attr = started
+        elif not inspect.iscoroutinefunction(attr):
             return attr
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            return self._run(attr(*args, **kwargs))
+            result = self._run(attr(*args, **kwargs))
+            if isinstance(result, pykeeper.aio.TreeCache):
+                return Blocking(result, self._run)
+            return result
 
         call.coroutine_function = attr  # type: ignore[attr-defined]
         return call

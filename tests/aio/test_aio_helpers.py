@@ -1,0 +1,150 @@
+"""The asyncio client's TreeCache, DataWatch and ChildrenWatch, used the
+asyncio way (awaited, coroutine callbacks, `async with`). The behaviour
+they share with the sync helpers (following changes, reconnects, expiry,
+coherence under churn) is proven for both clients by the parametrized
+tests in tests/cache."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+import pykeeper
+import pykeeper.aio
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 120))
+
+
+async def next_item(queue: asyncio.Queue, timeout: float = 20.0):
+    return await asyncio.wait_for(queue.get(), timeout)
+
+
+def test_tree_cache_async_with_and_coroutine_listeners(zk_server) -> None:
+    async def main() -> None:
+        base = "/aio-tree-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as writer:
+            await writer.create_recursive(base + "/a/b", b"1")
+            seen: asyncio.Queue = asyncio.Queue()
+
+            async def listener(event: pykeeper.aio.TreeEvent) -> None:
+                await seen.put((event.type, event.path))
+
+            tree = pykeeper.aio.TreeCache(client, base)
+            tree.add_listener(listener)
+            async with tree:
+                assert tree.initialized and tree.persistent
+                assert sorted(tree) == [base, base + "/a", base + "/a/b"]
+                assert (await tree.get_data(base + "/a/b"))[0] == b"1"
+                assert await tree.get_children(base) == ["a"]
+                assert await tree.get_data(base + "/none") is None
+                added = {(await next_item(seen)) for _ in range(3)}
+                assert added == {("added", p) for p in (base, base + "/a", base + "/a/b")}
+                assert await next_item(seen) == ("initialized", None)
+                # Awaited reads are current once the client has the event: a
+                # watcher armed before the change reads the new value.
+                changed = asyncio.get_running_loop().create_future()
+                await client.exists(base + "/a/b", watcher=changed.set_result)
+                await writer.set(base + "/a/b", b"2")
+                await asyncio.wait_for(changed, 20)
+                assert (await tree.get_data(base + "/a/b"))[0] == b"2"
+                assert await next_item(seen) == ("updated", base + "/a/b")
+            assert tree.closed
+            # Closed: it no longer follows; the client holds no watch for it.
+            await writer.set(base + "/a/b", b"3")
+            assert (await client.get(base + "/a/b"))[0] == b"3"
+            assert (await tree.get_data(base + "/a/b"))[0] == b"2"
+            assert tree._watcher.target is None
+            with pytest.raises(TypeError, match="async with"):
+                with tree:
+                    pass
+            await writer.delete_recursive(base)
+    run(main())
+
+
+def test_tree_cache_started_before_connect(zk_server) -> None:
+    async def main() -> None:
+        base = "/aio-tree-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as writer:
+            await writer.create(base, b"r")
+            client = pykeeper.aio.ZooKeeper(zk_server.hosts)
+            tree = pykeeper.aio.TreeCache(client, base)
+            await tree.start()
+            assert not await tree.wait_initialized(0.05)
+            await client.connect()
+            assert await tree.wait_initialized(20)
+            assert (await tree.get_data(base))[0] == b"r"
+            await tree.close()
+            await client.close()
+            await writer.delete(base)
+    run(main())
+
+
+def test_data_watch_awaited_with_a_coroutine_function(zk_server) -> None:
+    async def main() -> None:
+        path = "/aio-dw-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            seen: asyncio.Queue = asyncio.Queue()
+
+            async def on_change(data, stat) -> bool:
+                # A coroutine function may await the client; the next read
+                # waits until it returns.
+                exists = await client.exists(path)
+                await seen.put((data, exists is not None))
+                return data != b"stop"
+
+            watch = await client.data_watch(path, on_change)
+            assert isinstance(watch, pykeeper.aio.DataWatch)
+            assert await next_item(seen) == (None, False)  # no node yet
+            await client.create(path, b"a")
+            assert await next_item(seen) == (b"a", True)
+            await client.set(path, b"stop")
+            assert await next_item(seen) == (b"stop", True)
+            assert watch.stopped  # returned False
+            await client.set(path, b"after")
+            # A later watcher sees the later change; the stopped one was not called.
+            later = await client.data_watch(path, lambda data, stat: seen.put_nowait(data))
+            assert await next_item(seen) == b"after"
+            later.stop()
+            assert seen.empty()
+            await client.delete(path)
+    run(main())
+
+
+def test_children_watch_as_a_decorator(zk_server) -> None:
+    async def main() -> None:
+        path = "/aio-cw-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create(path)
+            seen: asyncio.Queue = asyncio.Queue()
+
+            @client.children_watch(path)
+            def on_children(children) -> None:
+                seen.put_nowait(children)
+
+            assert await next_item(seen) == []
+            await client.create(path + "/x")
+            assert await next_item(seen) == ["x"]
+            await client.delete_recursive(path)
+            assert await next_item(seen) in (None, [])  # (deleted: [] first if seen)
+    run(main())
+
+
+def test_first_read_errors_are_raised_when_awaited(zk_server) -> None:
+    async def main() -> None:
+        client = pykeeper.aio.ZooKeeper(zk_server.hosts)
+        with pytest.raises(ValueError):
+            pykeeper.aio.DataWatch(client, "relative", print)
+        with pytest.raises(TypeError):
+            pykeeper.aio.DataWatch(client, "/x", "not callable")
+        watch = pykeeper.aio.DataWatch(client, "/x", print)  # never connected
+        with pytest.raises(pykeeper.ClientClosedException):
+            await watch
+        assert watch.stopped
+    run(main())
+    with pytest.raises(RuntimeError):  # not on an event loop
+        pykeeper.aio.DataWatch(pykeeper.aio.ZooKeeper(zk_server.hosts), "/x", print)
