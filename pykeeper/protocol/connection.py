@@ -298,8 +298,16 @@ class ClientProtocol:
         if end - start < 16:
             raise ProtocolError(f"reply of {end - start} bytes is shorter than its header")
         xid, zxid, err = REPLY_HEADER.unpack_from(buf, start)
+        event = self._decode_reply(buf, start, end, xid, zxid, err)
+        # Only a reply that decoded may move the zxid: a server refuses a
+        # client that claims to have seen a zxid newer than its own, so one
+        # garbled frame must not lock the client out of every server.
         if zxid > self.last_zxid:
             self.last_zxid = zxid
+        return event
+
+    def _decode_reply(self, buf: bytearray, start: int, end: int, xid: int, zxid: int,
+                      err: int) -> Any:
         if xid > 0:
             if not self._pending:
                 raise ProtocolError(f"reply for xid {xid} but no request is waiting")
@@ -308,7 +316,14 @@ class ClientProtocol:
                 raise ProtocolError(f"reply for xid {xid} out of order: expected {want}")
             result = None
             if err == 0:
-                result = request.read_response(Reader(buf, start + 16, end), self.chroot)
+                reader = Reader(buf, start + 16, end)
+                result = request.read_response(reader, self.chroot)
+                # Bytes left over mean the reply is not the record this
+                # request expects (a corrupt frame, or a reply matched to
+                # the wrong request): never act on it. (An error reply's
+                # body, and a notification's, may carry what this client
+                # does not read, as the Java client allows.)
+                reader.expect_end(f"the {type(request).__name__} reply")
             # Only now: a reply that fails to decode leaves its request
             # waiting, to fail with the connection like the others.
             self._pending.popleft()

@@ -286,6 +286,11 @@ class AddWatch(Request):
         w.ustring(full_path(chroot, self.path))
         w.int(self.mode)
 
+    def read_response(self, r: Reader, chroot: str) -> None:
+        # The server answers with an ErrorResponse record (its code, 0).
+        if r.remaining():
+            r.int()
+
 
 class RemoveWatches(Request):
     """removeWatches (or, with `check_only`, checkWatches) of a WatcherType."""
