@@ -7,6 +7,7 @@
     data, stat = client.get("/app/config/db")
 """
 
+from .acl import make_acl, make_digest_acl, make_digest_acl_credential
 from .client import EPHEMERAL, SEQUENCE, State, ZooKeeper
 from .logstream import install_log_stream, uninstall_log_stream
 from .paths import join
@@ -17,7 +18,7 @@ from .protocol.errors import (
 )
 from .protocol.records import (
     ACL, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
-    Perms, Stat, WatchedEvent,
+    Permission, Perms, Stat, WatchedEvent,
 )
 from .retry import RetryPolicy
 from .transaction import Transaction
@@ -37,4 +38,5 @@ __all__ = [
     "ProtocolError", "READ_ACL_UNSAFE", "RetryPolicy", "RolledBackException", "SEQUENCE", "Stat", "State",
     "TimeoutException", "Transaction", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",
     "ZooKeeperException", "install_log_stream", "join", "uninstall_log_stream",
+    "Permission", "make_acl", "make_digest_acl", "make_digest_acl_credential",
 ] + [cls.__name__ for cls in ALL_EXCEPTIONS]

@@ -123,6 +123,8 @@ class ClientProtocol:
         self._xid = 0
         self._pending: Deque[Tuple[int, Request, Any]] = deque()
         self._pending_auth: Deque[Tuple[Auth, Any]] = deque()
+        # Frames of requests made while credentials await their reply.
+        self._held: List[bytes] = []
         self._buffer = bytearray()
 
     # -- outgoing ----------------------------------------------------------
@@ -175,6 +177,13 @@ class ClientProtocol:
         frame = self._frame(xid, request)
         self._xid = xid
         self._pending.append((xid, request, context))
+        if self._pending_auth:
+            # Held until the credentials are accepted: if they are refused,
+            # the server closes the connection, and a request written after
+            # them could only fail with a connection loss that hides the
+            # AuthFailed (or run without the credentials it was meant for).
+            self._held.append(frame)
+            return b""
         return frame
 
     def ping_frame(self) -> bytes:
@@ -240,7 +249,12 @@ class ClientProtocol:
                     if isinstance(handshake[-1], Connected):
                         frames.extend(self._session_frames(handshake[-1].new_session))
                 else:
-                    events.append(self._reply(buf, offset + 4, end))
+                    event = self._reply(buf, offset + 4, end)
+                    events.append(event)
+                    if self._held and not self._pending_auth and type(event) is AuthReply \
+                            and not event.err:
+                        frames.extend(self._held)
+                        self._held.clear()
                 offset = end
         except ProtocolError as exc:
             exc.events = events  # type: ignore[attr-defined]
@@ -370,6 +384,7 @@ class ClientProtocol:
         lost.extend((a, c) for a, c in self._pending_auth if c is not None)
         self._pending.clear()
         self._pending_auth.clear()
+        self._held.clear()
         self._buffer.clear()
         self.handshaking = False
         self.connected = False

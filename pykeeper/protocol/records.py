@@ -3,6 +3,7 @@ protocol's numeric constants (opcodes, event types, states, create modes)."""
 
 from __future__ import annotations
 
+import enum
 from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
 
 from .errors import ProtocolError
@@ -111,13 +112,18 @@ class AddWatchMode:
     PERSISTENT_RECURSIVE = 1
 
 
-class Perms:
+class Permission(enum.IntFlag):
+    """What an ACL entry allows; combine with |, e.g. READ | WRITE."""
+
     READ = 1
     WRITE = 2
     CREATE = 4
     DELETE = 8
     ADMIN = 16
     ALL = 31
+
+
+Perms = Permission  # (the name used before Permission)
 
 
 _STAT_FIELDS = ("czxid", "mzxid", "ctime", "mtime", "version", "cversion", "aversion",
@@ -192,7 +198,17 @@ class ACL(NamedTuple):
     id: Id
 
     def __repr__(self) -> str:
-        return f"ACL(perms={self.perms}, id={self.id!r})"
+        return f"ACL(perms={_perms_repr(self.perms)}, id={self.id!r})"
+
+
+def _perms_repr(perms: int) -> str:
+    if perms == Permission.ALL:
+        return "Permission.ALL"
+    names = [f"Permission.{p.name}" for p in Permission if p != Permission.ALL and perms & p]
+    rest = int(perms) & ~int(Permission.ALL)
+    if rest or not names:
+        names.append(str(int(rest)))
+    return "|".join(names)
 
 
 def write_acl_list(writer: Writer, acl: List[ACL]) -> None:
@@ -212,7 +228,7 @@ def read_acl_list(reader: Reader) -> List[ACL]:
         ident = reader.ustring()
         if scheme is None or ident is None:
             raise ProtocolError("null scheme or id in an ACL")
-        out.append(ACL(perms, Id(scheme, ident)))
+        out.append(ACL(Permission(perms), Id(scheme, ident)))
     return out
 
 

@@ -16,7 +16,7 @@ import weakref
 import pytest
 
 import pykeeper
-from pykeeper import ChildrenWatch, DataWatch
+from pykeeper import DataWatch
 
 from .helpers import WAIT, Recorder, callback_thread
 from .test_cached_reads import expire

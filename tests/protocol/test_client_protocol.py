@@ -241,6 +241,26 @@ def test_auth_failure_is_reported() -> None:
     assert p.auth == []
 
 
+def test_requests_wait_for_pending_credentials() -> None:
+    p = connected()
+    auth_frame = p.send(rq.Auth("digest", b"u:p"), "auth")
+    assert decode_request(auth_frame)[0] == {"xid": -4, "type": 100}
+    assert p.send(rq.GetData("/a"), "a") == b"" and p.send(rq.Exists("/b"), "b") == b""
+    # Accepted: the held requests go out, in order.
+    events, frames = p.receive(reply(-4))
+    assert events == [AuthReply(p.auth[0], "auth", 0)]
+    assert [decode_request(f)[0] for f in frames] == [{"xid": 1, "type": 4},
+                                                      {"xid": 2, "type": 3}]
+    assert p.send(rq.Exists("/c")) != b""  # nothing pending: sent at once
+    # Refused: they stay held, and fail with the connection the server closes.
+    p.send(rq.Auth("bogus", b"x"), "bad")
+    assert p.send(rq.GetData("/d"), "d") == b""
+    events, frames = p.receive(reply(-4, 0, -115))
+    assert events[0].err == -115 and frames == []
+    lost = p.connection_lost()
+    assert [context for _, context in lost] == ["a", "b", None, "d"]  # (no replies came)
+
+
 def test_oversized_frame_is_rejected_before_buffering_it() -> None:
     p = connected(max_frame=1000)
     with pytest.raises(ProtocolError, match="frame length"):

@@ -102,11 +102,12 @@ class AsyncioFacade:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.aio, name)
-        if name in ("data_watch", "children_watch"):
-            make = attr
+        if name in ("data_watch", "children_watch") or name.endswith("_async"):
+            make = attr  # (must run on the loop; *_async returns a thread-safe future)
 
             async def started(*args: Any, **kwargs: Any) -> Any:
-                return await make(*args, **kwargs)  # (made on the loop; awaits the first call)
+                made = make(*args, **kwargs)
+                return made if name.endswith("_async") else await made  # (the first call)
             attr = started
         elif not inspect.iscoroutinefunction(attr):
             return attr
@@ -119,6 +120,13 @@ class AsyncioFacade:
 
         call.coroutine_function = attr  # type: ignore[attr-defined]
         return call
+
+    def call_on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args), run on the loop (calls made there follow each other
+        with no loop iteration, so no reply, in between)."""
+        async def call() -> Any:
+            return fn(*args)
+        return self._run(call())
 
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return self._run(self.aio.retry(fn.coroutine_function, *args, **kwargs))

@@ -1,0 +1,68 @@
+"""Digest ACLs and authentication against a real server with a super user,
+for the sync and the asyncio client: a protected node refuses strangers
+and admits its owner, also after the server restarts; a refused
+authentication fails every pending and later call."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import pykeeper
+from pykeeper import Permission, make_acl, make_digest_acl, make_digest_acl_credential
+
+from ..resilience.conftest import _factory
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def make_any_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    yield from _factory(request.param)
+
+
+def test_a_refused_authentication_fails_pending_and_later_calls(zk_server,
+                                                                 make_any_client) -> None:
+    client = make_any_client(zk_server.hosts)
+
+    def send(zk: Any) -> Any:  # (one go, so all are sent before any reply is read)
+        return (zk.get_async("/"), zk.add_auth_async("nosuchscheme", "whatever"),
+                [zk.get_async("/") for _ in range(20)])
+
+    if isinstance(client, pykeeper.ZooKeeper):
+        before, refused, pending = send(client)
+    else:
+        before, refused, pending = client.call_on_loop(send, client.aio)
+    # (The server checks credentials as they arrive and closes the connection
+    # at once, so even a call sent before them may go unanswered: it gets
+    # AuthFailed too, not a connection loss.)
+    try:
+        assert isinstance(before.result(20)[1], pykeeper.Stat)
+    except pykeeper.AuthFailedException:
+        pass
+    with pytest.raises(pykeeper.AuthFailedException):
+        refused.result(20)
+    for future in pending:
+        with pytest.raises(pykeeper.AuthFailedException):
+            future.result(20)
+    client.log.wait_for("auth_failed")
+    assert client.state == "auth_failed"
+    with pytest.raises(pykeeper.AuthFailedException):
+        client.exists("/")
+
+
+def test_acl_helpers_check_their_input() -> None:
+    entry = make_digest_acl("user", "pw", read=True, write=True)
+    assert entry.perms == Permission.READ | Permission.WRITE
+    assert entry.id == pykeeper.Id("digest", make_digest_acl_credential("user", "pw"))
+    assert entry.id.id.startswith("user:") and "pw" not in entry.id.id[5:]
+    assert make_acl("ip", "127.0.0.1", all=True).perms == Permission.ALL == 31
+    assert pykeeper.Perms.READ is Permission.READ
+    assert "Permission.READ|Permission.WRITE" in repr(entry)
+    with pytest.raises(ValueError, match="at least one permission"):
+        make_digest_acl("user", "pw")
+    with pytest.raises(ValueError, match="without ':'"):
+        make_digest_acl_credential("us:er", "pw")
+    with pytest.raises(TypeError, match="password must be a str"):
+        make_digest_acl_credential("user", b"pw")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="scheme"):
+        make_acl("", "anyone", read=True)

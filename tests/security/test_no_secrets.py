@@ -1,0 +1,65 @@
+"""Credentials never appear in logs, reprs or exception messages: a client
+of each kind authenticates, works, loses its connection and re-sends its
+credentials, has them refused, and is given oversized or ill-typed ones,
+with every logger at DEBUG; then everything captured is searched for the
+password."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import uuid
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+import pykeeper
+from pykeeper import make_digest_acl
+from pykeeper.protocol import requests as rq
+
+from ..resilience.conftest import _factory
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def make_any_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
+    yield from _factory(request.param)
+
+
+def described(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)) + repr(exc) + str(exc)
+
+
+def test_the_password_is_never_written_anywhere(zk_fresh_server, make_any_client,
+                                                caplog) -> None:
+    password = "pw-" + uuid.uuid4().hex
+    seen: List[str] = []
+    caplog.set_level(logging.DEBUG)  # every logger, pykeeper's and zookeeper's included
+    client = make_any_client(zk_fresh_server.hosts, connect_timeout=2.0)
+    client.add_auth("digest", f"app:{password}")
+    client.create("/secret", b"s", [make_digest_acl("app", password, all=True)])
+    seen += [repr(client), str(client), repr(client.get_acl("/secret")),
+             repr(rq.Auth("digest", f"app:{password}".encode()))]
+
+    mark = client.log.mark()
+    zk_fresh_server.restart()  # reconnect: the credentials are sent again
+    index = client.log.wait_for("connecting", mark)
+    client.log.wait_for("connected", index)
+    assert client.get("/secret")[0] == b"s"  # (so they were)
+
+    for bad in (lambda: client.add_auth("digest", f"app:{password}" + "x" * 1_100_000),
+                lambda: client.add_auth(password, 1234)):
+        with pytest.raises((ValueError, TypeError)) as info:
+            bad()
+        seen.append(described(info.value))
+    with pytest.raises(pykeeper.AuthFailedException) as info:
+        client.add_auth("nosuchscheme", password)
+    seen.append(described(info.value))
+    with pytest.raises(pykeeper.AuthFailedException) as info:
+        client.get("/secret")
+    seen.append(described(info.value))
+    seen += [repr(client), str(client)]
+
+    text = caplog.text + "".join(seen)
+    assert len(caplog.records) > 5  # (the capture saw the client's logging)
+    assert password not in text
+    assert f"app:{password}" not in text
