@@ -32,6 +32,10 @@ zookeeper:
 	@command -v java >/dev/null || { \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends default-jre-headless; }
+	@# The TLS test servers make their certificates with the openssl command.
+	@command -v openssl >/dev/null || { \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl; }
 
 venv: $(VENV)/.installed
 

@@ -68,15 +68,15 @@ class ZooKeeper(ClientBase):
             self._protocol = ClientProtocol(
                 int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
             self._connection = AsyncioConnection(
-                self.addresses, self._protocol, self, self.connect_timeout, self.reconnect)
+                self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
+                ssl_context=self.ssl_context)
             self._set_state(State.CONNECTING)
             self._connection.start()
         try:
             await self.wait_until_connected(timeout)
-        except TimeoutException:
+        except TimeoutException as exc:
             await self.close()
-            raise TimeoutException(
-                f"no ZooKeeper server at {self.hosts} gave a session within {timeout} s")
+            raise self._connect_timed_out(timeout, exc) from exc
 
     async def close(self, timeout: Optional[float] = None) -> None:
         """End the session and stop; requests already sent get their replies

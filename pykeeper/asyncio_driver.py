@@ -3,7 +3,9 @@
 
 Like the thread driver, it only does I/O, timers and waiting; what to do
 at each step (which server next, back-off, pings, read timeouts, what
-each protocol event means) is the shared `Session`'s.
+each protocol event means) is the shared `Session`'s. With TLS, asyncio's
+own SSL transport does the encryption; the handshake is part of opening
+the connection, so the connect timeout bounds it.
 """
 
 from __future__ import annotations
@@ -11,27 +13,32 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 import time
 from concurrent.futures import Future
 from collections import deque
-from typing import Any, Deque, List, Optional
+from typing import Any, Deque, List, Optional, Union
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
 from .session import Handler, Session
+from .tls import closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
 
 DEFAULT_MAX_IN_FLIGHT = 1000
 
 
-async def _is_read_write(address: Address, timeout: float) -> bool:
+async def _is_read_write(address: Address, timeout: float,
+                         ssl_context: Optional[ssl.SSLContext] = None) -> bool:
     """True if the server at `address` answers 'isro' with 'rw'."""
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address.host, address.port), timeout)
+            asyncio.open_connection(address.host, address.port, ssl=ssl_context,
+                                    server_hostname=address.host if ssl_context else None),
+            timeout)
     except (OSError, asyncio.TimeoutError):
         return False
     try:
@@ -55,7 +62,9 @@ class _Stream(asyncio.Protocol):
         self.owner._data_received(self, data)
 
     def connection_lost(self, exc: Optional[BaseException]) -> None:
-        self.lost = str(exc) if exc else "the server closed the connection"
+        owner = self.owner
+        self.lost = str(exc) if exc else closed_reason(
+            owner.protocol.connected, owner.ssl_context is not None)
         self.owner._wake.set()
 
 
@@ -67,8 +76,10 @@ class AsyncioConnection:
 
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool = True,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
         self.protocol = protocol
+        self.ssl_context = ssl_context
         self.handler = handler
         self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
         self.max_in_flight = max_in_flight
@@ -189,8 +200,8 @@ class AsyncioConnection:
                         break
                 self.handler.on_connecting()
                 stream = await self._open(address)
-                if stream is None:
-                    session.attempt_failed()
+                if isinstance(stream, str):
+                    session.attempt_failed(address, stream)
                     continue
                 session.address = address
                 self.handler.on_associating()
@@ -212,16 +223,37 @@ class AsyncioConnection:
         except asyncio.TimeoutError:
             pass
 
-    async def _open(self, address: Address) -> Optional[_Stream]:
+    async def _open(self, address: Address) -> Union[_Stream, str]:
+        """The stream of a new connection to `address` (TLS handshake
+        done, with TLS), or why there is none."""
         loop = asyncio.get_running_loop()
         stream = _Stream(self)
+        timeout = self.session.connect_timeout
+        tls = self.ssl_context
         try:
             transport, _ = await asyncio.wait_for(
-                loop.create_connection(lambda: stream, address.host, address.port),
-                self.session.connect_timeout)
+                loop.create_connection(
+                    lambda: stream, address.host, address.port, ssl=tls,
+                    server_hostname=address.host if tls is not None else None,
+                    ssl_handshake_timeout=timeout if tls is not None else None),
+                timeout)
+        except (ssl.SSLError, ConnectionResetError) as exc:
+            if tls is None:
+                reason = str(exc) or type(exc).__name__
+                log.info("cannot connect to %s: %s", address, reason)
+            else:
+                reason = describe_tls_error(exc)
+                log.warning("cannot connect to %s: %s", address, reason)
+            return reason
         except (OSError, asyncio.TimeoutError) as exc:
-            log.info("cannot connect to %s: %s", address, exc or "timed out")
-            return None
+            reason = str(exc) or (
+                f"connect timed out after {timeout:.2f}s" if isinstance(exc, asyncio.TimeoutError)
+                else type(exc).__name__)
+            if tls is not None and isinstance(exc, asyncio.TimeoutError):
+                # The TCP connection or the handshake: both are bounded by the timeout.
+                reason = f"connect or TLS handshake timed out after {timeout:.2f}s"
+            log.info("cannot connect to %s: %s", address, reason)
+            return reason
         sock = transport.get_extra_info("socket")
         try:
             if sock is not None:
@@ -230,11 +262,11 @@ class AsyncioConnection:
             # Closed by the peer as soon as it was made: a failed attempt.
             log.info("connection to %s dropped at once: %s", address, exc)
             transport.close()
-            return None
+            return f"dropped at once: {exc}"
         if stream.lost is not None:
             log.info("connection to %s dropped at once: %s", address, stream.lost)
             transport.close()
-            return None
+            return f"dropped at once: {stream.lost}"
         self._transport = transport  # type: ignore[assignment]
         return stream
 
@@ -313,7 +345,8 @@ class AsyncioConnection:
         for pause in session.probe_pauses():
             await asyncio.sleep(pause)
             for address in session.probe_targets(current):
-                if await _is_read_write(address, min(1.0, session.connect_timeout)):
+                if await _is_read_write(address, min(1.0, session.connect_timeout),
+                                        self.ssl_context):
                     log.info("%s serves writes again: moving there", address)
                     session.read_write_found = address
                     self._wake.set()

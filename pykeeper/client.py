@@ -97,15 +97,15 @@ class ZooKeeper(ClientBase):
                     int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
                 self._events = EventThread()
                 self._connection = ThreadedConnection(
-                    self.addresses, self._protocol, self, self.connect_timeout, self.reconnect)
+                    self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
+                    ssl_context=self.ssl_context)
                 self._set_state_locked(State.CONNECTING)
                 self._connection.start()
         try:
             self.wait_until_connected(timeout)
-        except TimeoutException:
+        except TimeoutException as exc:
             self.close()
-            raise TimeoutException(
-                f"no ZooKeeper server at {self.hosts} gave a session within {timeout} s")
+            raise self._connect_timed_out(timeout, exc) from exc
 
     def close(self, timeout: Optional[float] = None) -> None:
         """End the session and stop the client's threads.

@@ -7,10 +7,11 @@ and announced (`_set_state`, `_wake_waiters`) and how queued watchers run
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from enum import Enum
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .events import Multicast
 from .hosts import parse_hosts
@@ -21,6 +22,7 @@ from .protocol.errors import (
 )
 from .protocol.records import EventType, KeeperState, WatchedEvent
 from .retry import RetryPolicy
+from .tls import PathArg, make_ssl_context
 
 log = logging.getLogger("pykeeper")
 
@@ -58,7 +60,12 @@ class ClientBase:
     def __init__(self, hosts: str = "127.0.0.1:2181", reconnect: bool = True, *,
                  session_timeout: float = 10.0, connect_timeout: Optional[float] = None,
                  max_data_size: int = DEFAULT_MAX_DATA, can_be_read_only: bool = False,
-                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None) -> None:
+                 close_timeout: float = 5.0, retry: Optional[RetryPolicy] = None,
+                 use_ssl: Optional[bool] = None, ca: Optional[PathArg] = None,
+                 certfile: Optional[PathArg] = None, keyfile: Optional[PathArg] = None,
+                 keyfile_password: Optional[Union[str, bytes]] = None,
+                 verify_hostname: Optional[bool] = None,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -74,6 +81,12 @@ class ClientBase:
         self.can_be_read_only = can_be_read_only
         self.close_timeout = close_timeout
         self.retry_policy = retry
+        # TLS: built (and its files read) once, here, so a bad argument
+        # fails the constructor; the password is not kept.
+        self.ssl_context = make_ssl_context(
+            use_ssl, ca=ca, certfile=certfile, keyfile=keyfile, keyfile_password=keyfile_password,
+            verify_hostname=verify_hostname, ssl_context=ssl_context)
+        self.use_ssl = self.ssl_context is not None
         self.on_state = Multicast()
         self.on_event = Multicast()
         self._listeners: List[Callable[[State], Any]] = []
@@ -155,8 +168,23 @@ class ClientBase:
             return None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutException(f"not connected after {timeout} s (state {self._state.value})")
+            last_error = self._connection.session.last_error
+            error = TimeoutException(f"not connected after {timeout} s (state {self._state.value}"
+                                     + (f"; last error: {last_error})" if last_error else ")"))
+            error.last_error = last_error  # type: ignore[attr-defined]
+            raise error
         return remaining
+
+    def _connect_timed_out(self, timeout: Optional[float],
+                           cause: TimeoutException) -> TimeoutException:
+        """What connect() raises when no server gave a session in time:
+        names the hosts and why the last attempt failed."""
+        last_error = getattr(cause, "last_error", None)
+        error = TimeoutException(
+            f"no ZooKeeper server at {self.hosts} gave a session within {timeout} s"
+            + (f" (last error: {last_error})" if last_error else ""))
+        error.last_error = last_error  # type: ignore[attr-defined]
+        return error
 
     # -- listeners ---------------------------------------------------------------
 

@@ -75,6 +75,9 @@ class Session:
         # Found by the read-only probe: the next connection goes there.
         self.read_write_found: Optional[Address] = None
         self.disconnected_since: Optional[float] = None
+        # Why the last attempt to get a session failed ("host:port: reason"),
+        # for the message of connect()'s timeout; None once connected.
+        self.last_error: Optional[str] = None
         self._backoff = INITIAL_BACKOFF
         self._failures_in_round = 0
 
@@ -98,8 +101,10 @@ class Session:
             self._failures_in_round = 0
         return address, delay
 
-    def attempt_failed(self) -> None:
+    def attempt_failed(self, address: Optional[Address] = None, reason: str = "") -> None:
         self._failures_in_round += 1
+        if reason:
+            self.last_error = f"{address}: {reason}"
 
     def connection_ended(self, established: bool) -> None:
         if established:
@@ -164,6 +169,7 @@ class Session:
             elif kind is Connected:
                 connected = event
                 self.disconnected_since = None
+                self.last_error = None
                 log.info("session 0x%x %s on %s (timeout %d ms%s)", event.session_id,
                          "established" if event.new_session else "resumed", self.address,
                          event.timeout_ms, ", read-only" if event.read_only else "")
@@ -201,6 +207,8 @@ class Session:
             if context is not None:
                 resolve(context, None, error or ConnectionLossException(
                     f"connection to {address} lost ({reason})", request.path))
+        if not was_connected and not closing:
+            self.last_error = f"{address}: {reason}"
         if was_connected and not closing and error is None:
             self.disconnected_since = now
             log.info("connection to %s lost: %s", address, reason)

@@ -1,6 +1,12 @@
 """The thread-based driver: moves bytes between a socket and a
 `ClientProtocol` on one I/O thread per client.
 
+With TLS the socket stays a plain non-blocking socket: the handshake runs
+in `_open` (bounded by the connect timeout), and afterwards every frame is
+encrypted under the lock on its way into the socket and every read
+decrypted under it through a memory-BIO `TLSStream`, so no plaintext waits
+inside an SSL object where the selector cannot see it.
+
 Callers send from their own thread (under a lock, straight into the
 socket when it has room), so a request costs no thread hand-off on the way
 out; the I/O thread reads, matches replies, pings, detects dead servers by
@@ -13,18 +19,21 @@ code: the client's handler gets every event and must only hand it on.
 from __future__ import annotations
 
 import logging
+import os
 import selectors
 import socket
+import ssl
 import threading
 import time
 from concurrent.futures import Future
-from typing import Callable, List, Optional, TypeVar
+from typing import Callable, List, Optional, Tuple, TypeVar
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
 from .session import Handler, Session
+from .tls import TLSStream, closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
 
@@ -38,15 +47,23 @@ _RECV_SIZE = 256 * 1024
 DEFAULT_MAX_IN_FLIGHT = 1000
 
 
-def _is_read_write(address: Address, timeout: float) -> bool:
+def _is_read_write(address: Address, timeout: float,
+                   ssl_context: Optional[ssl.SSLContext] = None) -> bool:
     """True if the server at `address` answers 'isro' with 'rw'."""
     try:
-        with socket.create_connection((address.host, address.port), timeout=timeout) as sock:
-            sock.settimeout(timeout)
-            sock.sendall(b"isro")
-            return sock.recv(16).startswith(b"rw")
+        with socket.create_connection((address.host, address.port), timeout=timeout) as raw:
+            raw.settimeout(timeout)
+            sock = (ssl_context.wrap_socket(raw, server_hostname=address.host)
+                    if ssl_context is not None else raw)
+            with sock:
+                sock.sendall(b"isro")
+                return sock.recv(16).startswith(b"rw")
     except OSError:
         return False
+
+
+class _AttemptFailed(Exception):
+    """One connection attempt failed; the message says why."""
 
 
 class ThreadedConnection:
@@ -57,14 +74,17 @@ class ThreadedConnection:
 
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool = True,
-                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
         self.protocol = protocol
+        self.ssl_context = ssl_context
         self.handler = handler
         self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
         self.max_in_flight = max_in_flight
         self._lock = threading.Lock()
         self._room = threading.Condition(self._lock)
         self._sock: Optional[socket.socket] = None
+        self._tls: Optional[TLSStream] = None  # the current connection's, with TLS
         self._outbuf = bytearray()
         self._last_send = 0.0
         self._stopping = False
@@ -118,6 +138,23 @@ class ThreadedConnection:
 
     def _write_locked(self, frame: bytes) -> None:
         self._last_send = time.monotonic()
+        if self._tls is not None:
+            try:
+                frame = self._tls.encrypt(frame)
+            except (ssl.SSLError, ValueError) as exc:
+                # The stream is broken: make the I/O thread's next read fail.
+                log.warning("TLS write failed, resetting the connection: %s", exc)
+                self._shutdown_sock()
+                return
+        self._write_raw_locked(frame)
+
+    def _shutdown_sock(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
+        except (OSError, AttributeError):
+            pass
+
+    def _write_raw_locked(self, frame: bytes) -> None:
         if self._outbuf:
             self._outbuf += frame
             return
@@ -187,13 +224,14 @@ class ThreadedConnection:
                     if session.final_error is not None:
                         break
                 self.handler.on_connecting()
-                sock = self._open(address)
-                if sock is None:
-                    session.attempt_failed()
+                try:
+                    sock, tls = self._open(address)
+                except _AttemptFailed as exc:
+                    session.attempt_failed(address, str(exc))
                     continue
                 session.address = address
                 self.handler.on_associating()
-                session.connection_ended(self._serve(sock, address))
+                session.connection_ended(self._serve(sock, address, tls))
         except Exception:  # a bug here must not leave callers hanging
             log.exception("pykeeper I/O thread failed")
         finally:
@@ -219,47 +257,102 @@ class ThreadedConnection:
         except (BlockingIOError, OSError):
             pass
 
-    def _open(self, address: Address) -> Optional[socket.socket]:
-        """A connected non-blocking socket to `address`, or None."""
+    def _open(self, address: Address) -> Tuple[socket.socket, Optional[TLSStream]]:
+        """A connected non-blocking socket to `address`, with its TLS
+        stream when the client uses TLS (handshake done), all within the
+        connect timeout. Raises _AttemptFailed saying why not."""
         timeout = self.session.connect_timeout
         try:
             infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
         except OSError as exc:
             log.warning("cannot resolve %s: %s", address, exc)
-            return None
+            raise _AttemptFailed(f"cannot resolve the host: {exc}") from None
+        reason = "no address"
         for family, kind, proto, _, sockaddr in infos:
             sock = socket.socket(family, kind, proto)
             sock.setblocking(False)
             sel = selectors.DefaultSelector()
+            step = "connect"
+            deadline = time.monotonic() + timeout  # for the connection and its handshake
             try:
                 err = sock.connect_ex(sockaddr)
                 if err not in (0, 115, 36, 10035):  # EINPROGRESS (Linux, BSD), WSAEWOULDBLOCK
-                    raise OSError(err, "connect failed")
+                    raise OSError(err, os.strerror(err))
                 sel.register(sock, selectors.EVENT_WRITE)
                 sel.register(self._wake_r, selectors.EVENT_READ)
-                deadline = time.monotonic() + timeout
-                while True:
-                    ready = sel.select(max(0.0, deadline - time.monotonic()))
-                    if self._stopping:
-                        raise OSError("client closing")
-                    if any(key.fileobj is sock for key, _ in ready):
-                        break
-                    self._drain_wake()
-                    if time.monotonic() >= deadline:
-                        raise OSError(f"connect timed out after {timeout:.2f}s")
+                if not self._wait(sel, sock, deadline):
+                    raise OSError(f"connect timed out after {timeout:.2f}s")
                 err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
-                    raise OSError(err, "connect failed")
+                    raise OSError(err, os.strerror(err))
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return sock
-            except OSError as exc:
+                tls = None
+                if self.ssl_context is not None:
+                    step = "tls"
+                    tls = self._handshake(sock, sel, address, deadline)
+                return sock, tls
+            except (OSError, ValueError) as exc:  # (ssl.SSLError is an OSError)
                 sock.close()
-                log.info("cannot connect to %s: %s", address, exc)
+                if step == "tls":
+                    reason = (str(exc) if "timed out" in str(exc) or self._stopping
+                              else describe_tls_error(exc))
+                    # A certificate the client refuses, or a server that is
+                    # not speaking TLS, will not fix itself: say so loudly.
+                    log.warning("cannot connect to %s: %s", address, reason)
+                else:
+                    reason = str(exc) or type(exc).__name__
+                    log.info("cannot connect to %s: %s", address, reason)
             finally:
                 sel.close()
-        return None
+        raise _AttemptFailed(reason)
 
-    def _serve(self, sock: socket.socket, address: Address) -> bool:
+    def _wait(self, sel: selectors.BaseSelector, sock: socket.socket, deadline: float) -> bool:
+        """Wait until `sock` is ready for what `sel` asks; False at the
+        deadline. Raises OSError when the client is closing."""
+        while True:
+            ready = sel.select(max(0.0, deadline - time.monotonic()))
+            if self._stopping:
+                raise OSError("client closing")
+            if any(key.fileobj is sock for key, _ in ready):
+                return True
+            self._drain_wake()
+            if time.monotonic() >= deadline:
+                return False
+
+    def _handshake(self, sock: socket.socket, sel: selectors.BaseSelector, address: Address,
+                   deadline: float) -> TLSStream:
+        """Run the TLS handshake on the connected `sock` until `deadline`."""
+        tls = TLSStream(self.ssl_context, address.host)  # type: ignore[arg-type]
+        started = time.monotonic()
+        while True:
+            done = tls.handshake_step()
+            pending = tls.outgoing()
+            while pending:
+                sel.modify(sock, selectors.EVENT_WRITE)
+                if not self._wait(sel, sock, deadline):
+                    raise OSError("TLS handshake timed out")
+                try:
+                    sent = sock.send(pending)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                pending = pending[sent:]
+            if done:
+                log.debug("TLS (%s) with %s in %.3f s", tls.version, address,
+                          time.monotonic() - started)
+                return tls
+            sel.modify(sock, selectors.EVENT_READ)
+            if not self._wait(sel, sock, deadline):
+                raise OSError(f"TLS handshake timed out after "
+                              f"{self.session.connect_timeout:.2f}s (is this a TLS port?)")
+            try:
+                data = sock.recv(_RECV_SIZE)
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not data:
+                raise ConnectionResetError("the server closed the connection")
+            tls.feed(data)
+
+    def _serve(self, sock: socket.socket, address: Address, tls: Optional[TLSStream]) -> bool:
         """Run one connection until it ends; True if a session was established on it."""
         session = self.session
         established = False
@@ -270,6 +363,7 @@ class ThreadedConnection:
         reason = "closed"
         with self._lock:
             self._sock = sock
+            self._tls = tls
             self._outbuf.clear()
             self._write_locked(self.protocol.connect_frame())
         last_recv = time.monotonic()
@@ -307,8 +401,13 @@ class ThreadedConnection:
                         except (BlockingIOError, InterruptedError):
                             continue
                         if not data:
-                            raise ConnectionResetError("the server closed the connection")
+                            raise ConnectionResetError(closed_reason(
+                                established or self.protocol.connected, tls is not None))
                         last_recv = time.monotonic()
+                        if tls is not None:
+                            data = self._decrypt(tls, data)
+                            if not data:
+                                continue  # only part of a record so far
                         if self._receive(data):
                             established = True
                 if session.final_error is not None:
@@ -319,6 +418,8 @@ class ThreadedConnection:
                     break
         except (OSError, ProtocolError) as exc:
             reason = str(exc) or type(exc).__name__
+            if isinstance(exc, ssl.SSLError):
+                reason = f"TLS error: {exc.reason or exc}"
             if isinstance(exc, ProtocolError):
                 log.warning("protocol error from %s, resetting the connection: %s", address, exc)
         finally:
@@ -335,6 +436,15 @@ class ThreadedConnection:
             except (BlockingIOError, InterruptedError):
                 return
             del self._outbuf[:sent]
+
+    def _decrypt(self, tls: TLSStream, data: bytes) -> bytes:
+        with self._lock:
+            plain = tls.decrypt(data)
+            # (TLS 1.3 may answer, e.g. a key update, on its own.)
+            reply = tls.outgoing()
+            if reply:
+                self._write_raw_locked(reply)
+        return plain
 
     def _receive(self, data: bytes) -> bool:
         """Feed the protocol and act on its events; True if a session was established."""
@@ -371,7 +481,7 @@ class ThreadedConnection:
             for address in session.probe_targets(current):
                 if self._probe_stop.is_set():
                     return
-                if _is_read_write(address, timeout=min(1.0, session.connect_timeout)):
+                if _is_read_write(address, min(1.0, session.connect_timeout), self.ssl_context):
                     log.info("%s serves writes again: moving there", address)
                     session.read_write_found = address
                     self._wake()
@@ -383,6 +493,7 @@ class ThreadedConnection:
             was_connected = self.protocol.connected
             lost = self.protocol.connection_lost()
             self._sock = None
+            self._tls = None
             self._outbuf.clear()
             self._room.notify_all()
         try:

@@ -8,7 +8,8 @@
 Every server process is killed, and every temporary directory removed, when
 its object is closed or at interpreter exit; on Linux a server also dies with
 the Python process that started it, even on SIGKILL. The pytest fixtures
-(``zk_server``, ``zk_fresh_server``, ``zk_ensemble``, ``zk_proxy``) live in
+(``zk_server``, ``zk_fresh_server``, ``zk_ensemble``, ``zk_proxy``,
+``zk_tls_server``, ``zk_fresh_tls_server``, ``zk_auth_server``) live in
 ``pykeeper.testing.pytest_plugin``, registered automatically with pytest.
 """
 
@@ -17,17 +18,21 @@ from __future__ import annotations
 from ._install import ZooKeeperNotInstalled
 from ._ports import free_port, free_ports
 from ._wait import wait_until
+from .certs import Certificates, OpenSSLNotInstalled, make_certificates
 from .ensemble import ZooKeeperEnsemble
 from .proxy import FaultProxy
 from .server import ServerStartError, ZooKeeperServer
 
 __all__ = [
+    "Certificates",
     "FaultProxy",
+    "OpenSSLNotInstalled",
     "ServerStartError",
     "ZooKeeperEnsemble",
     "ZooKeeperNotInstalled",
     "ZooKeeperServer",
     "free_port",
     "free_ports",
+    "make_certificates",
     "wait_until",
 ]

@@ -16,11 +16,15 @@ import os
 import shutil
 from typing import List, Mapping, Optional
 
-__all__ = ["ZooKeeperNotInstalled", "find_java", "zookeeper_classpath"]
+__all__ = ["ZooKeeperNotInstalled", "find_java", "netty_classpath", "zookeeper_classpath"]
 
 DEBIAN_JAR = "/usr/share/java/zookeeper.jar"
 DEBIAN_CONF = "/etc/zookeeper/conf"
 SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar"
+# Netty jars the Netty connection factory (TLS) needs that the Debian
+# zookeeper.jar manifest does not name (Debian's libnetty-java has them).
+DEBIAN_NETTY_EXTRAS = tuple(f"/usr/share/java/netty-{name}.jar" for name in (
+    "codec", "resolver", "transport-native-unix-common"))
 
 # A second SLF4J binding on the classpath would only earn a "multiple
 # bindings" warning and possibly win; these name the jars that are bindings.
@@ -103,3 +107,12 @@ def zookeeper_classpath(environ: Optional[Mapping[str, str]] = None) -> List[str
     if os.path.isfile(SLF4J_SIMPLE) and not _has_slf4j_binding(entries):
         entries.append(SLF4J_SIMPLE)
     return entries
+
+
+def netty_classpath(entries: List[str]) -> List[str]:
+    """Entries to add to `entries` (a ``zookeeper_classpath()``) for the
+    Netty connection factory: with Debian's package, the Netty jars its
+    manifest leaves out; nothing for other installs, which ship them all."""
+    if DEBIAN_JAR not in entries:
+        return []
+    return [jar for jar in DEBIAN_NETTY_EXTRAS if os.path.isfile(jar) and jar not in entries]

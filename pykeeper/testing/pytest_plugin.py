@@ -6,6 +6,12 @@
 - ``zk_fresh_server``: a standalone server of the test's own.
 - ``zk_ensemble``: a 3-member ensemble of the test's own, already serving.
 - ``zk_proxy``: a FaultProxy of the test's own in front of ``zk_server``.
+- ``zk_tls_server``: a standalone server with a TLS port (``tls_hosts``),
+  requiring client certificates, shared by the session; certificates are
+  made for it (``ca_file``, ``client_cert``, ``client_key``,
+  ``tls_options()``). ``zk_fresh_tls_server``: one of the test's own.
+- ``zk_auth_server``: a standalone server of the test's own with a digest
+  super user (``super_credentials``).
 
 Nothing starts unless a test asks for one of them; if Java or ZooKeeper is
 missing, the test errors with ZooKeeperNotInstalled saying how to install them.
@@ -13,6 +19,7 @@ missing, the test errors with ZooKeeperNotInstalled saying how to install them.
 
 from __future__ import annotations
 
+import secrets
 from typing import Iterator
 
 import pytest
@@ -48,3 +55,28 @@ def zk_proxy(zk_server: ZooKeeperServer) -> Iterator[FaultProxy]:
     """A FaultProxy forwarding to ``zk_server``; connect clients to ``zk_proxy.hosts``."""
     with FaultProxy(zk_server.hosts) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="session")
+def zk_tls_server() -> Iterator[ZooKeeperServer]:
+    """A running server with a TLS port that requires client certificates,
+    shared by every test of the session (connect to ``tls_hosts`` with
+    ``**zk_tls_server.tls_options()``)."""
+    with ZooKeeperServer(tls=True, client_auth="need") as server:
+        yield server
+
+
+@pytest.fixture
+def zk_fresh_tls_server() -> Iterator[ZooKeeperServer]:
+    """Like ``zk_tls_server``, for this test alone; it may stop or restart it."""
+    with ZooKeeperServer(tls=True, client_auth="need") as server:
+        yield server
+
+
+@pytest.fixture
+def zk_auth_server() -> Iterator[ZooKeeperServer]:
+    """A running server of this test's own whose digest super user (pass
+    ``server.super_credentials`` to ``add_auth("digest", ...)``) may do
+    anything; it may stop or restart it."""
+    with ZooKeeperServer(super_password=secrets.token_urlsafe(12)) as server:
+        yield server

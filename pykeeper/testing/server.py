@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 import os
 import socket
@@ -10,14 +12,17 @@ import time
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from . import _process
-from ._install import find_java, zookeeper_classpath
+from ._install import find_java, netty_classpath, zookeeper_classpath
 from ._ports import free_port
+from .certs import DEFAULT_SERVER_NAMES, Certificates, make_certificates
 
 __all__ = ["ZooKeeperServer", "ServerStartError", "four_letter"]
 
 log = logging.getLogger("pykeeper.testing")
 
 MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+NETTY_FACTORY = "org.apache.zookeeper.server.NettyServerCnxnFactory"
+CLIENT_AUTH_MODES = ("none", "want", "need")
 
 JVM_OPTIONS = (
     "-Xmx256m",
@@ -100,7 +105,19 @@ class ZooKeeperServer:
     is not removed by ``close()``. ``server_id`` writes a ``myid`` file, as
     ensemble members need.
 
+    With ``tls``, certificates are made in ``data_dir/tls`` (a CA, a server
+    certificate for ``tls_server_names``, by default 127.0.0.1, ::1 and
+    localhost, and a client certificate; see
+    ``pykeeper.testing.certs``) and the server also listens for TLS on
+    ``tls_port`` (Netty connection factory; the plain ``port`` stays open).
+    ``client_auth`` says whether it asks TLS clients for a certificate
+    signed by its CA: "need" (ZooKeeper's default: refused without one),
+    "want" (checked if given) or "none". With ``super_password``, the
+    digest user ``super`` may do anything (``super_credentials`` is what
+    to pass to ``add_auth("digest", ...)``).
+
     Raises ZooKeeperNotInstalled when Java or ZooKeeper cannot be found,
+    OpenSSLNotInstalled for ``tls`` without the openssl command,
     ValueError for ``clientPort``/``dataDir`` in ``extra_config``.
     """
 
@@ -118,7 +135,18 @@ class ZooKeeperServer:
         start_timeout: float = 30.0,
         java: Optional[str] = None,
         classpath: Optional[Sequence[str]] = None,
+        tls: bool = False,
+        tls_port: Optional[int] = None,
+        client_auth: str = "need",
+        super_password: Optional[str] = None,
+        tls_server_names: Sequence[str] = DEFAULT_SERVER_NAMES,
     ) -> None:
+        if client_auth not in CLIENT_AUTH_MODES:
+            raise ValueError(f"client_auth must be one of {', '.join(CLIENT_AUTH_MODES)}, not {client_auth!r}")
+        if tls_port is not None and not tls:
+            raise ValueError("tls_port given without tls=True")
+        if super_password is not None and (not isinstance(super_password, str) or not super_password):
+            raise ValueError("super_password must be a non-empty str")
         for key in ("clientPort", "dataDir"):
             if key in (extra_config or {}):
                 raise ValueError(f"pass {key} as port=/data_dir=, not in extra_config")
@@ -132,7 +160,18 @@ class ZooKeeperServer:
             self._data_dir = os.path.abspath(data_dir)
             os.makedirs(self._data_dir, exist_ok=True)
         self._server_id = server_id
-        self._java_options = list(java_options)
+        self._super_password = super_password
+        self._java_options = []
+        if super_password is not None:
+            digest = base64.b64encode(hashlib.sha1(f"super:{super_password}".encode()).digest()).decode()
+            self._java_options.append(f"-Dzookeeper.DigestAuthenticationProvider.superDigest=super:{digest}")
+        self._java_options += list(java_options)
+        self._certificates: Optional[Certificates] = None
+        self._tls_port: Optional[int] = None
+        if tls:
+            self._certificates = make_certificates(os.path.join(self._data_dir, "tls"),
+                                                   server_names=tls_server_names)
+            self._tls_port = tls_port if tls_port is not None else free_port()
         self.start_timeout = start_timeout
         self._proc: Optional[subprocess.Popen] = None
         self._closed = False
@@ -151,12 +190,26 @@ class ZooKeeperServer:
             # fsync per write made test suites several times slower.
             "forceSync": "no",
         }
+        if self._certificates is not None:
+            config.update({
+                "secureClientPort": self._tls_port,
+                "secureClientPortAddress": "127.0.0.1",
+                "serverCnxnFactory": NETTY_FACTORY,
+                "ssl.keyStore.location": self._certificates.server_keystore,
+                "ssl.keyStore.type": "PEM",
+                "ssl.trustStore.location": self._certificates.ca_file,
+                "ssl.trustStore.type": "PEM",
+                "ssl.clientAuth": client_auth,
+            })
         for key, value in (extra_config or {}).items():
             if value is None:
                 config.pop(key, None)
             else:
                 config[key] = value
         self._config = {k: _format_value(v) for k, v in config.items()}
+        if self._config.get("serverCnxnFactory") == NETTY_FACTORY and classpath is None:
+            # (Debian's zookeeper.jar manifest misses some jars Netty needs.)
+            self._classpath += netty_classpath(self._classpath)
 
     # -- read-only facts -------------------------------------------------
 
@@ -169,6 +222,56 @@ class ZooKeeperServer:
     def hosts(self) -> str:
         """The connect string for clients: ``"127.0.0.1:PORT"``."""
         return f"127.0.0.1:{self._port}"
+
+    @property
+    def tls_port(self) -> Optional[int]:
+        """The TLS client port (on 127.0.0.1), with ``tls``; else None."""
+        return self._tls_port
+
+    @property
+    def tls_hosts(self) -> str:
+        """The connect string for TLS clients: ``"127.0.0.1:TLS_PORT"``."""
+        if self._tls_port is None:
+            raise RuntimeError("this server has no TLS port: make it with tls=True")
+        return f"127.0.0.1:{self._tls_port}"
+
+    @property
+    def certificates(self) -> Certificates:
+        """The PEM files made for ``tls`` (RuntimeError without ``tls``)."""
+        if self._certificates is None:
+            raise RuntimeError("this server has no certificates: make it with tls=True")
+        return self._certificates
+
+    @property
+    def ca_file(self) -> str:
+        """The CA certificate the server's certificate is signed with (``ca=``)."""
+        return self.certificates.ca_file
+
+    @property
+    def client_cert(self) -> str:
+        """A client certificate the server trusts (``certfile=``)."""
+        return self.certificates.client_cert
+
+    @property
+    def client_key(self) -> str:
+        """The key of ``client_cert`` (``keyfile=``)."""
+        return self.certificates.client_key
+
+    def tls_options(self, client_cert: bool = True) -> Dict[str, object]:
+        """Keyword arguments for a ``pykeeper.ZooKeeper`` speaking TLS to
+        this server: ``use_ssl``, ``ca`` and (with ``client_cert``) the
+        client certificate and key."""
+        options: Dict[str, object] = {"use_ssl": True, "ca": self.ca_file}
+        if client_cert:
+            options.update(certfile=self.client_cert, keyfile=self.client_key)
+        return options
+
+    @property
+    def super_credentials(self) -> str:
+        """``"super:PASSWORD"`` for ``add_auth("digest", ...)``, with ``super_password``."""
+        if self._super_password is None:
+            raise RuntimeError("this server has no super user: make it with super_password=...")
+        return f"super:{self._super_password}"
 
     @property
     def data_dir(self) -> str:
@@ -227,7 +330,8 @@ class ZooKeeperServer:
             self.config_path,
         ]
         with open(self.log_path, "ab") as f:
-            f.write(f"--- pykeeper: starting server on port {self._port} at {time.ctime()} ---\n".encode())
+            tls = f" and TLS port {self._tls_port}" if self._tls_port is not None else ""
+            f.write(f"--- pykeeper: starting server on port {self._port}{tls} at {time.ctime()} ---\n".encode())
         self._proc = _process.spawn(argv, log_path=self.log_path, cwd=self._data_dir)
         log.debug("ZooKeeper server %s starting, pid %d, dir %s", self.hosts, self._proc.pid, self._data_dir)
         if wait:
@@ -324,4 +428,5 @@ class ZooKeeperServer:
 
     def __repr__(self) -> str:
         state = f"pid {self.pid}" if self.running else "stopped"
-        return f"<ZooKeeperServer {self.hosts} {state} {self._data_dir}>"
+        tls = f" tls {self.tls_hosts}" if self._tls_port is not None else ""
+        return f"<ZooKeeperServer {self.hosts}{tls} {state} {self._data_dir}>"
