@@ -20,6 +20,55 @@ def make_any_client(request: pytest.FixtureRequest) -> Iterator[Callable[..., An
     yield from _factory(request.param)
 
 
+def test_digest_acl_refuses_strangers_and_admits_the_owner_across_a_restart(
+        zk_auth_server, make_any_client) -> None:
+    owner = make_any_client(zk_auth_server.hosts, connect_timeout=2.0)
+    owner.add_auth("digest", "app:s3cret")
+    acl = [make_digest_acl("app", "s3cret", all=True),
+           make_acl("world", "anyone", read=True)]
+    owner.create("/vault", b"v0", acl)
+    owner.create("/vault/inner", b"i", [make_digest_acl("app", "s3cret", read=True,
+                                                        write=True)])
+    stranger = make_any_client(zk_auth_server.hosts)
+    wrong = make_any_client(zk_auth_server.hosts)
+    wrong.add_auth("digest", "app:wrong")
+    for client in (stranger, wrong):
+        assert client.get("/vault")[0] == b"v0"  # world may read
+        with pytest.raises(pykeeper.NoAuthException) as info:
+            client.set("/vault", b"x")
+        assert info.value.path == "/vault"
+        with pytest.raises(pykeeper.NoAuthException):
+            client.get("/vault/inner")
+        with pytest.raises(pykeeper.NoAuthException):
+            client.create("/vault/new")
+    assert owner.get_acl("/vault")[0] == acl
+
+    session = owner.session_id
+    mark = owner.log.mark()
+    zk_auth_server.restart()
+    index = owner.log.wait_for("connecting", mark)
+    owner.log.wait_for("connected", index)
+    assert owner.session_id == session
+    # The credentials were sent again on the new connection.
+    assert owner.set("/vault/inner", b"after restart").version == 1
+    assert owner.get("/vault/inner")[0] == b"after restart"
+    stranger.wait_until_connected(20)
+    with pytest.raises(pykeeper.NoAuthException):
+        stranger.get("/vault/inner")
+    newcomer = make_any_client(zk_auth_server.hosts)
+    newcomer.add_auth("digest", b"app:s3cret")
+    assert newcomer.get("/vault/inner")[0] == b"after restart"
+    # Only ADMIN may change the ACL: the owner's entry on /vault/inner lacks it.
+    with pytest.raises(pykeeper.NoAuthException):
+        owner.set_acl("/vault/inner", pykeeper.OPEN_ACL_UNSAFE)
+    # The server's super user may do anything.
+    admin = make_any_client(zk_auth_server.hosts)
+    admin.add_auth("digest", zk_auth_server.super_credentials)
+    admin.set_acl("/vault/inner", pykeeper.OPEN_ACL_UNSAFE)
+    assert stranger.get("/vault/inner")[0] == b"after restart"
+    admin.delete_recursive("/vault")
+
+
 def test_a_refused_authentication_fails_pending_and_later_calls(zk_server,
                                                                  make_any_client) -> None:
     client = make_any_client(zk_server.hosts)
