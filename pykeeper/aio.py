@@ -178,7 +178,10 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        return await _on_loop(await connection.send(request))
+        reply = connection.call(request)
+        if reply is None:  # the in-flight window is full: wait for room
+            reply = await connection.send(request)
+        return await reply
 
     async def _drive(self, op: ops.Operation) -> Any:
         if isinstance(op, rq.Request):
@@ -330,7 +333,16 @@ def _async_method(name: str) -> Callable[..., Any]:
     operation = ops.CLIENT_OPERATIONS[name]
 
     async def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> Any:
-        return await self._drive(operation(self, *args, **kwargs))
+        op = operation(self, *args, **kwargs)
+        connection = self._connection
+        if (connection is not None and self.retry_policy is None
+                and isinstance(op, rq.Request)):
+            # (The common case, without the layers of _drive and _call.)
+            reply = connection.call(op)
+            if reply is None:  # the in-flight window is full: wait for room
+                reply = await connection.send(op)
+            return await reply
+        return await self._drive(op)
 
     sync_method = getattr(SyncZooKeeper, name)
     method.__name__ = method.__qualname__ = name

@@ -96,6 +96,10 @@ class AsyncioConnection:
         self._task: Optional[asyncio.Task] = None
         self._probe: Optional[asyncio.Task] = None
         self._protocol_error: Optional[ProtocolError] = None
+        # Frames written in this turn of the loop, sent together at its end
+        # (one system call for a burst of requests instead of one each).
+        self._outgoing: List[bytes] = []
+        self._flushing: Optional[asyncio.Handle] = None
 
     @property
     def address(self) -> Optional[Address]:
@@ -106,12 +110,13 @@ class AsyncioConnection:
         return not self._stopping
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run())
 
     # -- caller side ---------------------------------------------------------
 
-    async def send(self, request: Request) -> "Future[Any]":
-        """Send `request`; returns a future of its result.
+    async def send(self, request: Request) -> "asyncio.Future[Any]":
+        """Send `request`; returns an asyncio future of its result.
 
         Waits while `max_in_flight` requests await replies. Raises
         ConnectionLossException at once when there is no live session
@@ -131,7 +136,7 @@ class AsyncioConnection:
                 raise
             if self.protocol.pending_count < self.max_in_flight:
                 break
-        return self.send_now(request)
+        return self._send_awaitable(request)
 
     def _wake_waiting(self, everyone: bool = False) -> None:
         room = len(self._waiting) if everyone else (
@@ -141,6 +146,23 @@ class AsyncioConnection:
             if not turn.done():
                 turn.set_result(None)
                 room -= 1
+
+    def call(self, request: Request) -> "Optional[asyncio.Future[Any]]":
+        """Send `request` now if the in-flight window has room; an asyncio
+        future of its result (cancelling it drops the reply), or None when
+        the window is full (then await `send`)."""
+        self.session.check_open(request, self._closing or self._stopping)
+        if self.protocol.pending_count + len(self._waiting) >= self.max_in_flight:
+            return None
+        return self._send_awaitable(request)
+
+    def _send_awaitable(self, request: Request) -> "asyncio.Future[Any]":
+        # An asyncio future: cheaper than a concurrent one, and awaited
+        # directly. (Its callbacks run later, on the loop: fine for a
+        # caller awaiting it, not for the caches, which use send_now.)
+        future = self._loop.create_future()
+        self._write(self.protocol.send(request, future))
+        return future
 
     def send_now(self, request: Request) -> "Future[Any]":
         """Send `request` without waiting for room in the in-flight window."""
@@ -154,8 +176,15 @@ class AsyncioConnection:
 
     def _write(self, frame: bytes) -> None:
         self._last_send = time.monotonic()
-        if self._transport is not None:
-            self._transport.write(frame)
+        if self._transport is not None and frame:
+            if not self._outgoing:
+                self._flushing = self._loop.call_soon(self._flush)
+            self._outgoing.append(frame)
+
+    def _flush(self) -> None:
+        frames, self._outgoing = self._outgoing, []
+        if frames and self._transport is not None:
+            self._transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     async def close(self, timeout: float) -> None:
         """Close the session (flushing requests already sent) and stop;
@@ -359,6 +388,9 @@ class AsyncioConnection:
         was_connected = self.protocol.connected
         lost = self.protocol.connection_lost()
         transport, self._transport, self._stream = self._transport, None, None
+        self._outgoing = []
+        if self._flushing is not None:
+            self._flushing.cancel()  # (its frames were for the connection now gone)
         if transport is not None:
             transport.close()
         self._wake_waiting(everyone=True)
