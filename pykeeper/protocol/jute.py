@@ -141,10 +141,15 @@ class Reader:
             raise ProtocolError(f"vector of {count} elements cannot fit in the reply")
         return count
 
-    def ustring_vector(self) -> List[str]:
-        # One loop with the checks inlined: a listing of 1,000 children
-        # decodes about 5x faster than through ustring() per element.
+    def ustring_vector(self, trailing: int = 0) -> List[str]:
+        """A vector of strings; `trailing`: how many bytes of the record
+        follow it (a hint for the fast path, which needs the vector's own
+        bytes)."""
         count = self.vector_length(4)
+        names = self._short_ascii_strings(count, self.end - trailing)
+        if names is not None:
+            return names
+        # One loop with the checks inlined: 2-3x faster than ustring() each.
         data, offset, end = self.data, self.offset, self.end
         unpack = _INT.unpack_from
         out = []
@@ -167,6 +172,28 @@ class Reader:
             raise ProtocolError(f"string is not UTF-8: {exc}") from None
         self.offset = offset
         return out
+
+    def _short_ascii_strings(self, count: int, end: int) -> Optional[List[str]]:
+        """The `count` strings filling data[offset:end] if all are ASCII and
+        under 128 bytes (node names, usually), found by splitting the region
+        at the length prefixes ("\\0\\0\\0" + one byte; no string holds a NUL)
+        instead of walking it: ~2.5x faster than the loop. None if the
+        region is not exactly such an encoding; then the loop decides."""
+        if count == 0 or end - self.offset > 1 << 24:
+            return None
+        region = bytes(self.data[self.offset:end])
+        if not region.isascii():
+            return None
+        parts = region.decode("ascii").split("\x00\x00\x00")
+        if len(parts) != count + 1 or parts[0]:
+            return None
+        del parts[0]
+        # Each part is its length byte and that many characters: then the
+        # region is a valid encoding of these strings, and the only one.
+        if not all([p and ord(p[0]) == len(p) - 1 for p in parts]):
+            return None
+        self.offset = end
+        return [p[1:] for p in parts]
 
     def stat_fields(self) -> tuple:
         return _STAT.unpack_from(self.data, self._need(_STAT.size, "stat"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, List, Optional, Sequence, Tuple
 
 from .errors import ProtocolError, exception_for
-from .jute import Reader, Writer
+from .jute import STAT, Reader, Writer
 from .records import (
     ACL, AddWatchMode, CreateFlags, OpCode, Stat, read_acl_list, read_stat, write_acl_list,
 )
@@ -166,7 +166,7 @@ class GetChildren(_WatchableRead):
     watch = WATCH_CHILD
 
     def read_response(self, r: Reader, chroot: str) -> Tuple[List[str], Stat]:
-        children = r.ustring_vector()
+        children = r.ustring_vector(trailing=STAT.size)
         return children, read_stat(r)
 
 
