@@ -208,7 +208,7 @@ class ZooKeeper(ClientBase):
         policy = self.retry_policy
         if policy is not None and request.idempotent and current_attempt() is None:
             return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
-        return self._send(request).result()
+        return self._call_once(request)
 
     def _drive(self, op: ops.Operation) -> Any:
         """Run an operation to its answer, blocking on each reply."""
@@ -227,7 +227,11 @@ class ZooKeeper(ClientBase):
             return stop.value
 
     def _call_once(self, request: rq.Request) -> Any:
-        return self._send(request).result()
+        connection = self._connection
+        if connection is None:
+            raise ClientClosedException(
+                "the client is not connected: call connect() first")
+        return connection.call(request)
 
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call `fn(*args, **kwargs)`, retrying it across connection losses.
