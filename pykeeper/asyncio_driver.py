@@ -222,7 +222,7 @@ class AsyncioConnection:
                     await self._pause(delay)
                     if self._stopping:
                         break
-                if session.should_abandon_for_read_only(time.monotonic()):
+                if session.should_abandon(time.monotonic()):
                     session.disconnected_since = None
                     session.session_expired(self.protocol.abandon_session())
                     if session.final_error is not None:

@@ -78,6 +78,8 @@ class Session:
         # Why the last attempt to get a session failed ("host:port: reason"),
         # for the message of connect()'s timeout; None once connected.
         self.last_error: Optional[str] = None
+        # Whether the last connection ended before the server gave a session.
+        self.last_attempt_refused = False
         self._backoff = INITIAL_BACKOFF
         self._failures_in_round = 0
 
@@ -103,6 +105,7 @@ class Session:
 
     def attempt_failed(self, address: Optional[Address] = None, reason: str = "") -> None:
         self._failures_in_round += 1
+        self.last_attempt_refused = False
         if reason:
             self.last_error = f"{address}: {reason}"
 
@@ -141,15 +144,30 @@ class Session:
             return self.protocol.negotiated_timeout_ms / 1000.0 / 3
         return None
 
-    def should_abandon_for_read_only(self, now: float) -> bool:
-        """A read-only server refuses to resume a session made with the
-        quorum. Once cut off for longer than the session timeout, such a
-        session has expired on the servers anyway: give it up, so a
-        read-only server will give a new (local) one."""
+    def should_abandon(self, now: float) -> bool:
+        """Whether to give the session up and ask the next server for a new one.
+
+        - A read-only server refuses to resume a session made with the
+          quorum. Once cut off for longer than the session timeout, such a
+          session has expired on the servers anyway: give it up, so a
+          read-only server will give a new (local) one.
+        - A server that lost its data refuses a client that has seen later
+          transactions than it has (it closes the connection on the
+          handshake), and would forever. When every attempt for twice the
+          session timeout ended that way, give up the session and its
+          zxid. (A server still starting closes handshakes too; a session
+          it would have resumed then ends, as after an outage.)
+        """
         protocol = self.protocol
         since = self.disconnected_since
-        return (protocol.can_be_read_only and protocol.seen_read_write and since is not None
-                and now - since >= protocol.negotiated_timeout_ms / 1000.0)
+        if since is None:
+            return False
+        cut_off = now - since
+        timeout = protocol.negotiated_timeout_ms / 1000.0
+        if protocol.can_be_read_only and protocol.seen_read_write and cut_off >= timeout:
+            return True
+        return (self.last_attempt_refused and protocol.last_zxid > 0
+                and cut_off >= 2 * timeout)
 
     # -- what happened -------------------------------------------------------
 
@@ -169,6 +187,7 @@ class Session:
             elif kind is Connected:
                 connected = event
                 self.disconnected_since = None
+                self.last_attempt_refused = False
                 self.last_error = None
                 log.info("session 0x%x %s on %s (timeout %d ms%s)", event.session_id,
                          "established" if event.new_session else "resumed", self.address,
@@ -209,6 +228,7 @@ class Session:
                     f"connection to {address} lost ({reason})", request.path))
         if not was_connected and not closing:
             self.last_error = f"{address}: {reason}"
+            self.last_attempt_refused = True
         if was_connected and not closing and error is None:
             self.disconnected_since = now
             log.info("connection to %s lost: %s", address, reason)

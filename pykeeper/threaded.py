@@ -257,7 +257,7 @@ class ThreadedConnection:
                     self._sleep(delay)
                     if self._stopping:
                         break
-                if session.should_abandon_for_read_only(time.monotonic()):
+                if session.should_abandon(time.monotonic()):
                     with self._lock:
                         event = self.protocol.abandon_session()
                     session.disconnected_since = None

@@ -63,3 +63,33 @@ def test_expiry_without_reconnect_stops_the_client(zk_proxy, make_any_client) ->
     with pytest.raises(pykeeper.SessionExpiredException):
         client.wait_until_connected(1.0)
     assert client.state_name == "expired_session"
+
+
+def test_a_server_that_lost_its_data_gets_a_new_session(zk_fresh_server,
+                                                        make_any_client) -> None:
+    """The server comes back empty (its data lost): it refuses to resume a
+    session from a client that has seen later transactions than it has.
+    Once cut off for longer than the session timeout, the client gives the
+    session up (expired_session) and makes a new one, instead of knocking
+    forever."""
+    import os
+    import shutil
+
+    client = make_any_client(zk_fresh_server.hosts, session_timeout=2.0)
+    for i in range(20):  # (transactions the new server will not have seen)
+        client.create(f"/n{i}", b"x")
+    old_session = client.session_id
+    watched = threading.Event()
+    client.exists("/n0", watcher=lambda event: watched.set())
+    mark = client.log.mark()
+    zk_fresh_server.stop()
+    shutil.rmtree(os.path.join(zk_fresh_server.data_dir, "version-2"))
+    zk_fresh_server.start()
+    index = client.log.wait_for("expired_session", mark)
+    client.log.wait_for("connected", index)
+    client.wait_until_connected(WAIT)
+    assert client.session_id != old_session
+    assert watched.wait(WAIT)  # (its watchers were told the session ended)
+    assert client.exists("/n0") is None  # the empty server's view
+    client.create("/after", b"ok")
+    assert client.get("/after")[0] == b"ok"
