@@ -17,11 +17,15 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional
 
+from concurrent.futures import Future
+
 import pykeeper
 import pykeeper.aio
+from pykeeper.protocol.connection import ClientProtocol
+from pykeeper.protocol.requests import GetData
 from pykeeper.testing import ZooKeeperServer
 
-ROUNDS = 3
+ROUNDS = 5
 SEQUENTIAL = 3000
 PIPELINED = 20000
 CHILDREN = 1000
@@ -111,6 +115,34 @@ def raw_pipelined(hosts: str) -> float:
 
     try:
         return rate(PIPELINED, run)
+    finally:
+        sock.close()
+
+
+def inline_sequential(hosts: str) -> float:
+    """Sequential gets through pykeeper's protocol core driven inline by
+    the calling thread (no I/O thread): what the client would do without
+    its thread hand-off. Not a client (no pings, no reconnects); it shows
+    where the sequential rate goes."""
+    host, port = hosts.rsplit(":", 1)
+    protocol = ClientProtocol(10000, "", False)
+    sock = socket.create_connection((host, int(port)))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(protocol.connect_frame())
+    while not protocol.connected:
+        protocol.receive(sock.recv(65536))
+
+    def run() -> None:
+        for _ in range(SEQUENTIAL):
+            reply: Future = Future()
+            sock.sendall(protocol.send(GetData(PATH, None), reply))
+            while not reply.done():
+                events, _ = protocol.receive(sock.recv(1 << 18))
+                for event in events:
+                    event.context.set_result(event.result)
+
+    try:
+        return rate(SEQUENTIAL, run)
     finally:
         sock.close()
 
@@ -232,7 +264,11 @@ def main() -> int:
             if kazoo is not None:
                 record("kazoo", kazoo_workloads(server.hosts))
             record("pykeeper", memory(server.hosts))
+            record("pykeeper", {"sequential get, protocol core inline (no I/O thread)":
+                                inline_sequential(server.hosts)})
             record("raw socket", {"sequential get": raw_sequential(server.hosts),
+                                  "sequential get, protocol core inline (no I/O thread)":
+                                  raw_sequential(server.hosts),
                                   "pipelined get (futures)": raw_pipelined(server.hosts),
                                   "pipelined get (asyncio)": raw_pipelined(server.hosts)})
 
