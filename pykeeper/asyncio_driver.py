@@ -31,24 +31,30 @@ log = logging.getLogger("zookeeper")
 DEFAULT_MAX_IN_FLIGHT = 1000
 
 
-async def _is_read_write(address: Address, timeout: float,
-                         ssl_context: Optional[ssl.SSLContext] = None) -> bool:
-    """True if the server at `address` answers 'isro' with 'rw'."""
+async def _four_letter(address: Address, word: bytes, timeout: float,
+                       ssl_context: Optional[ssl.SSLContext] = None) -> Optional[str]:
+    """The server's answer to a four-letter word, or None."""
     try:
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(address.host, address.port, ssl=ssl_context,
                                     server_hostname=address.host if ssl_context else None),
             timeout)
     except (OSError, asyncio.TimeoutError):
-        return False
+        return None
     try:
-        writer.write(b"isro")
-        answer = await asyncio.wait_for(reader.read(16), timeout)
-        return answer.startswith(b"rw")
+        writer.write(word)
+        answer = await asyncio.wait_for(reader.read(), timeout)  # (to the end: the server closes)
+        return answer.decode("utf-8", "replace")
     except (OSError, asyncio.TimeoutError):
-        return False
+        return None
     finally:
         writer.close()
+
+
+async def _is_read_write(address: Address, timeout: float,
+                         ssl_context: Optional[ssl.SSLContext] = None) -> bool:
+    """True if the server at `address` answers 'isro' with 'rw'."""
+    return (await _four_letter(address, b"isro", timeout, ssl_context) or "").startswith("rw")
 
 
 class _Stream(asyncio.Protocol):
@@ -222,7 +228,11 @@ class AsyncioConnection:
                     await self._pause(delay)
                     if self._stopping:
                         break
-                if session.should_abandon(time.monotonic()):
+                if session.should_abandon(time.monotonic()) or (
+                        session.zxid_check_due(time.monotonic())
+                        and session.server_lost_our_zxid(await _four_letter(
+                            session.address, b"srvr", session.connect_timeout,  # type: ignore[arg-type]
+                            self.ssl_context))):
                     session.disconnected_since = None
                     session.session_expired(self.protocol.abandon_session())
                     if session.final_error is not None:

@@ -60,6 +60,17 @@ def resolve(future: Future, result: Any = None, error: Optional[BaseException] =
         pass
 
 
+def parse_srvr_zxid(answer: Optional[str]) -> Optional[int]:
+    """The "Zxid: 0x..." of a serving server's answer to 'srvr', or None."""
+    for line in (answer or "").splitlines():
+        if line.startswith("Zxid:"):
+            try:
+                return int(line.split(":", 1)[1].strip(), 16)
+            except ValueError:
+                return None
+    return None
+
+
 class Session:
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool) -> None:
@@ -80,6 +91,7 @@ class Session:
         self.last_error: Optional[str] = None
         # Whether the last connection ended before the server gave a session.
         self.last_attempt_refused = False
+        self._next_zxid_check = 0.0
         self._backoff = INITIAL_BACKOFF
         self._failures_in_round = 0
 
@@ -151,12 +163,8 @@ class Session:
           quorum. Once cut off for longer than the session timeout, such a
           session has expired on the servers anyway: give it up, so a
           read-only server will give a new (local) one.
-        - A server that lost its data refuses a client that has seen later
-          transactions than it has (it closes the connection on the
-          handshake), and would forever. When every attempt for twice the
-          session timeout ended that way, give up the session and its
-          zxid. (A server still starting closes handshakes too; a session
-          it would have resumed then ends, as after an outage.)
+        (A server that lost its data is the other case: see
+        server_lost_our_zxid.)
         """
         protocol = self.protocol
         since = self.disconnected_since
@@ -164,10 +172,30 @@ class Session:
             return False
         cut_off = now - since
         timeout = protocol.negotiated_timeout_ms / 1000.0
-        if protocol.can_be_read_only and protocol.seen_read_write and cut_off >= timeout:
-            return True
-        return (self.last_attempt_refused and protocol.last_zxid > 0
-                and cut_off >= 2 * timeout)
+        return protocol.can_be_read_only and protocol.seen_read_write and cut_off >= timeout
+
+    def zxid_check_due(self, now: float) -> bool:
+        """Whether to ask the server that keeps closing our handshakes how
+        far its data goes (see server_lost_our_zxid): it did so for at least
+        the session timeout, and was not asked within the last one."""
+        protocol = self.protocol
+        since = self.disconnected_since
+        if (since is None or not self.last_attempt_refused or protocol.last_zxid <= 0
+                or self.address is None):
+            return False
+        timeout = protocol.negotiated_timeout_ms / 1000.0
+        if now - since < timeout or now < self._next_zxid_check:
+            return False
+        self._next_zxid_check = now + timeout
+        return True
+
+    def server_lost_our_zxid(self, srvr_answer: Optional[str]) -> bool:
+        """Whether a server's answer to 'srvr' shows it serving with data
+        older than what this session has seen: it lost its data and will
+        refuse the session forever (a server that is merely not serving,
+        say without a quorum, answers that it is not serving)."""
+        zxid = parse_srvr_zxid(srvr_answer)
+        return zxid is not None and zxid < self.protocol.last_zxid
 
     # -- what happened -------------------------------------------------------
 

@@ -47,19 +47,31 @@ _RECV_SIZE = 256 * 1024
 DEFAULT_MAX_IN_FLIGHT = 1000
 
 
-def _is_read_write(address: Address, timeout: float,
-                   ssl_context: Optional[ssl.SSLContext] = None) -> bool:
-    """True if the server at `address` answers 'isro' with 'rw'."""
+def _four_letter(address: Address, word: bytes, timeout: float,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> Optional[str]:
+    """The server's answer to a four-letter word, or None."""
     try:
         with socket.create_connection((address.host, address.port), timeout=timeout) as raw:
             raw.settimeout(timeout)
             sock = (ssl_context.wrap_socket(raw, server_hostname=address.host)
                     if ssl_context is not None else raw)
             with sock:
-                sock.sendall(b"isro")
-                return sock.recv(16).startswith(b"rw")
+                sock.sendall(word)
+                answer = b""
+                while len(answer) < 65536:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    answer += data
+                return answer.decode("utf-8", "replace")
     except OSError:
-        return False
+        return None
+
+
+def _is_read_write(address: Address, timeout: float,
+                   ssl_context: Optional[ssl.SSLContext] = None) -> bool:
+    """True if the server at `address` answers 'isro' with 'rw'."""
+    return (_four_letter(address, b"isro", timeout, ssl_context) or "").startswith("rw")
 
 
 class _Reply:
@@ -257,7 +269,11 @@ class ThreadedConnection:
                     self._sleep(delay)
                     if self._stopping:
                         break
-                if session.should_abandon(time.monotonic()):
+                if session.should_abandon(time.monotonic()) or (
+                        session.zxid_check_due(time.monotonic())
+                        and session.server_lost_our_zxid(_four_letter(
+                            session.address, b"srvr", session.connect_timeout,  # type: ignore[arg-type]
+                            self.ssl_context))):
                     with self._lock:
                         event = self.protocol.abandon_session()
                     session.disconnected_since = None

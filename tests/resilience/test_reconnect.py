@@ -3,6 +3,8 @@ black-holed connections, ensemble failover. Real servers only."""
 
 from __future__ import annotations
 
+import time
+
 import threading
 
 import pytest
@@ -161,3 +163,27 @@ def test_ensemble_without_quorum_then_back(zk_ensemble, make_any_client) -> None
     client.wait_until_connected(WAIT)
     assert client.get("/quorum")[0] == b"x"  # reads are retried by the policy
     assert client.session_id == session
+
+
+def test_a_long_quorum_outage_keeps_the_session(zk_ensemble, make_any_client) -> None:
+    """Members without a quorum close every handshake, for longer than
+    twice the session timeout here; the servers do not expire sessions
+    meanwhile, so the client must not give its session up (unlike a server
+    that lost its data, which serves but is behind the client's zxid)."""
+    client = make_any_client(zk_ensemble.hosts, session_timeout=2.0)
+    session = client.session_id
+    client.create("/eph-kept", b"", ephemeral=True)
+    zk_ensemble.stop_member(0)
+    zk_ensemble.stop_member(1)
+    wait_until(lambda: zk_ensemble.members[2].mode() is None, WAIT)
+    wait_until(lambda: not client.connected, WAIT)
+    cut_at = time.monotonic()
+    mark = client.log.mark()
+    # The outage lasts 3x the session timeout and many refused attempts.
+    wait_until(lambda: time.monotonic() - cut_at > 6.0
+               and client.log.states[mark:].count("associating") >= 3, WAIT)
+    zk_ensemble.start_member(1)
+    client.wait_until_connected(WAIT)
+    assert client.session_id == session
+    assert "expired_session" not in client.log.states
+    assert client.exists("/eph-kept").ephemeralOwner == session
