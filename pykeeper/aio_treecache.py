@@ -55,7 +55,9 @@ class TreeCache(_TreeCache):
                 return self
             self._started = True
         self.client.add_listener(self._on_state)
-        await self._arm_and_sync()
+        # (Shielded: cancelling start() must not leave a watch armed that
+        # nothing knows of; the arming finishes, and close() waits for it.)
+        await asyncio.shield(self._spawn(self._arm_and_sync()))
         return self
 
     async def wait_initialized(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]
@@ -70,13 +72,17 @@ class TreeCache(_TreeCache):
     async def close(self) -> None:  # type: ignore[override]
         """Stop following the subtree (the mirror keeps its last content);
         awaits the removal of the watch from the server. Idempotent."""
-        for task in list(self._tasks):
-            task.cancel()
-        if self._detach():
-            try:
-                await self.client.remove_watches(self._root, self._watcher, kind="recursive")
-            except (NoWatcherException, ZooKeeperException) as exc:
-                self._watch_not_removed(exc)
+        armed = self._detach()
+        if self._tasks:  # arming in flight: it removes what it arms (the tree is closed)
+            await asyncio.wait(list(self._tasks), timeout=self.client.session_timeout)
+        if armed:
+            await self._remove_watch()
+
+    async def _remove_watch(self) -> None:  # type: ignore[override]
+        try:
+            await self.client.remove_watches(self._root, self._watcher, kind="recursive")
+        except (NoWatcherException, ZooKeeperException) as exc:
+            self._watch_not_removed(exc)
 
     async def __aenter__(self) -> "TreeCache":
         await self.start()
@@ -143,12 +149,17 @@ class TreeCache(_TreeCache):
                 future.set_result(None)
 
     async def _arm_and_sync(self) -> None:  # type: ignore[override]
-        await self.client._drive(self._arming())
+        if await self.client._drive(self._arming()):
+            await self._remove_watch()  # armed for a tree closed meanwhile
 
     def _arm_soon(self) -> None:
-        task = asyncio.ensure_future(self._arm_and_sync())
+        self._spawn(self._arm_and_sync())
+
+    def _spawn(self, coroutine: Any) -> "asyncio.Task[Any]":
+        task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._armed)
+        return task
 
     def _armed(self, task: "asyncio.Task[Any]") -> None:
         self._tasks.discard(task)

@@ -97,9 +97,11 @@ class _AsyncWatch(WatchBase):
             except ZooKeeperException as exc:
                 self._read_failed(exc, initial)
                 return
+            func = self._func
+            if self._stopped or func is None:  # stopped while the read was on its way
+                return
             if not self._news(value):
                 return
-            func = self._func
             try:
                 result = self._deliver(func, value)
                 if inspect.isawaitable(result):

@@ -247,10 +247,13 @@ class TreeCache:
         removes the watch from the server (at most the client's read
         timeout)."""
         if self._detach():
-            try:
-                self.client.remove_watches(self._root, self._watcher, kind="recursive")
-            except (NoWatcherException, ZooKeeperException) as exc:
-                self._watch_not_removed(exc)
+            self._remove_watch()
+
+    def _remove_watch(self) -> None:
+        try:
+            self.client.remove_watches(self._root, self._watcher, kind="recursive")
+        except (NoWatcherException, ZooKeeperException) as exc:
+            self._watch_not_removed(exc)
 
     def _detach(self) -> bool:
         """Stop following (locally); True if the persistent watch is still
@@ -384,19 +387,23 @@ class TreeCache:
     # -- arming (caller's or event thread) -----------------------------------------
 
     def _arm_and_sync(self) -> None:
-        self.client._drive(self._arming())
+        if self.client._drive(self._arming()):
+            self._remove_watch()  # armed for a tree closed meanwhile
 
     def _arm_soon(self) -> None:
         """(event thread) Arm on the new session and sync."""
         self._arm_and_sync()
 
-    def _arming(self) -> Generator[Any, Any, None]:
+    def _arming(self) -> Generator[Any, Any, bool]:
         """Arm the watch and start a sync round, as an operation (see
-        pykeeper.operations) that each client drives its own way."""
+        pykeeper.operations) that each client drives its own way. Returns
+        True if it armed a persistent watch for a tree closed meanwhile,
+        which the caller then removes."""
         client = self.client
         session = client.session_id
         if not client.connected or session is None:
-            return  # _on_state does it once connected
+            return False  # _on_state does it once connected
+        armed = False
         if self._persistent is not False:
             try:
                 yield from ops.add_watch(client, self._root, self._watcher, recursive=True)
@@ -404,14 +411,15 @@ class TreeCache:
                 log.info("%r: the server has no persistent watches; using one-shot ones", self)
                 self._persistent = False
             except _LOST:
-                return  # _on_state tries again once connected
+                return False  # _on_state tries again once connected
             else:
-                self._persistent = True
+                self._persistent = armed = True
         with self._lock:
             if self._closed:
-                return
+                return armed
             self._armed_session = session
         self._kick()
+        return False
 
     def _kick(self) -> None:
         """Start a sync round on the I/O thread.

@@ -148,3 +148,51 @@ def test_first_read_errors_are_raised_when_awaited(zk_server) -> None:
     run(main())
     with pytest.raises(RuntimeError):  # not on an event loop
         pykeeper.aio.DataWatch(pykeeper.aio.ZooKeeper(zk_server.hosts), "/x", print)
+
+
+def test_stopping_a_watch_while_its_read_is_on_its_way(zk_server, caplog) -> None:
+    async def main() -> None:
+        path = "/aio-stop-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create(path, b"x")
+            calls = []
+            first = client.data_watch(path, lambda data, stat: calls.append(data))
+            await asyncio.sleep(0)  # (one step of its task: the first read is sent)
+            assert client._protocol.pending_count == 1
+            first.stop()
+            assert await first is first and calls == [] and first.stopped
+            second = await client.data_watch(path, lambda data, stat: calls.append(data))
+            reread = asyncio.get_running_loop().create_future()
+            second._refresh_soon = lambda: (reread.set_result(None),  # (the event came)
+                                            second._spawn(second._refresh()), second.stop())
+            await client.set(path, b"y")
+            await asyncio.wait_for(reread, 20)
+            await asyncio.wait_for(asyncio.gather(*second._tasks), 20)
+            assert calls == [b"x"]  # not called after stop(), and nothing raised
+            assert not [r for r in caplog.records if r.levelname == "ERROR"]
+            await client.delete(path)
+    run(main())
+
+
+def test_a_cancelled_start_leaves_no_watch_behind(zk_server) -> None:
+    async def main() -> None:
+        base = "/aio-tc-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create_recursive(base + "/a", b"1")
+            tree = pykeeper.aio.TreeCache(client, base)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(tree.start(), 0.0001)  # cancelled mid-AddWatch
+            await tree.start()  # started after all: it finishes arming
+            assert await tree.wait_initialized(20)
+            assert (await tree.get_data(base + "/a"))[0] == b"1"
+            await tree.close()
+            assert client.protocol_for_watches().watches.set_watches_paths()[4] == []
+            # Closed before its (re-)arming finished: the watch it arms is removed.
+            tree = pykeeper.aio.TreeCache(client, base)
+            starting = asyncio.ensure_future(tree.start())
+            await asyncio.sleep(0)  # (the AddWatch is sent)
+            await tree.close()
+            await starting
+            assert client.protocol_for_watches().watches.set_watches_paths()[4] == []
+            await client.delete_recursive(base)
+    run(main())
