@@ -141,14 +141,14 @@ class Reader:
             raise ProtocolError(f"vector of {count} elements cannot fit in the reply")
         return count
 
-    def ustring_vector(self, trailing: int = 0) -> List[str]:
+    def ustring_vector(self, trailing: Optional[int] = None) -> List[str]:
         """A vector of strings; `trailing`: how many bytes of the record
-        follow it (a hint for the fast path, which needs the vector's own
-        bytes)."""
+        follow it, if known (the fast path needs the vector's own bytes)."""
         count = self.vector_length(4)
-        names = self._short_ascii_strings(count, self.end - trailing)
-        if names is not None:
-            return names
+        if trailing is not None:
+            names = self._short_ascii_strings(count, self.end - trailing)
+            if names is not None:
+                return names
         # One loop with the checks inlined: 2-3x faster than ustring() each.
         data, offset, end = self.data, self.offset, self.end
         unpack = _INT.unpack_from

@@ -228,7 +228,9 @@ def read_acl_list(reader: Reader) -> List[ACL]:
         ident = reader.ustring()
         if scheme is None or ident is None:
             raise ProtocolError("null scheme or id in an ACL")
-        out.append(ACL(Permission(perms), Id(scheme, ident)))
+        # (Bits the flags do not name, or a negative int, are kept as the
+        # server sent them: an ACL read and written back must not change.)
+        out.append(ACL(perms if perms & ~0x1F else Permission(perms), Id(scheme, ident)))
     return out
 
 

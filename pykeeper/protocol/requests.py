@@ -255,7 +255,7 @@ class GetEphemerals(Request):
         w.ustring(full_path(chroot, self.path))
 
     def read_response(self, r: Reader, chroot: str) -> List[str]:
-        return [strip_chroot(chroot, p) for p in r.ustring_vector()]
+        return [strip_chroot(chroot, p) for p in r.ustring_vector(trailing=0)]
 
 
 class GetAllChildrenNumber(PathRequest):

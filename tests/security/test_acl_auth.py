@@ -5,6 +5,7 @@ authentication fails every pending and later call."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -115,3 +116,21 @@ def test_acl_helpers_check_their_input() -> None:
         make_digest_acl_credential("user", b"pw")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="scheme"):
         make_acl("", "anyone", read=True)
+
+
+def test_acl_permissions_read_back_unchanged(zk_server, make_any_client) -> None:
+    """Bits the Permission flags do not name (or -1, as some tools write)
+    survive a get_acl / set_acl round trip."""
+    client = make_any_client(zk_server.hosts)
+    path = "/perm-" + uuid.uuid4().hex
+    odd = [pykeeper.ACL(-1, pykeeper.Id("world", "anyone"))]
+    client.create(path, b"", odd)
+    acl, stat = client.get_acl(path)
+    assert [entry.perms for entry in acl] == [-1]
+    client.set_acl(path, acl, stat.aversion)
+    assert [entry.perms for entry in client.get_acl(path)[0]] == [-1]
+    client.set_acl(path, [make_acl("world", "anyone", read=True, admin=True)])
+    (entry,), _ = client.get_acl(path)
+    assert entry.perms == Permission.READ | Permission.ADMIN
+    assert isinstance(entry.perms, Permission)
+    client.delete(path)
