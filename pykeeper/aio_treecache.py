@@ -15,9 +15,11 @@ initialization) is awaited.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
-from typing import TYPE_CHECKING, Any, List, Optional, Set, Tuple
+from collections import deque
+from typing import TYPE_CHECKING, Any, Deque, List, Optional, Set, Tuple
 
 from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
 from .protocol.errors import ZooKeeperException
@@ -42,6 +44,8 @@ class TreeCache(_TreeCache):
     def __init__(self, client: "ZooKeeper", path: str, **options: Any) -> None:
         super().__init__(client, path, **options)  # type: ignore[arg-type]
         self._woken: List["asyncio.Future[None]"] = []
+        self._announcing: Deque[TreeEvent] = deque()
+        self._announcer: Optional["asyncio.Task[None]"] = None
         self._tasks: Set["asyncio.Task[Any]"] = set()
 
     async def start(self) -> "TreeCache":  # type: ignore[override]
@@ -171,6 +175,20 @@ class TreeCache(_TreeCache):
         self._io(self._begin_round)
 
     def _announce_later(self, events: List[TreeEvent]) -> None:
-        for event in events:
+        # One task calls the listeners, event after event, awaiting a
+        # coroutine listener before the next event: "added" is never
+        # overtaken by the node's "removed".
+        self._announcing.extend(events)
+        if self._announcer is None or self._announcer.done():
+            self._announcer = asyncio.ensure_future(self._call_listeners())
+
+    async def _call_listeners(self) -> None:
+        while self._announcing:
+            event = self._announcing.popleft()
             for listener in self._listeners:
-                self.client._schedule(listener, event)
+                try:
+                    result = listener(event)
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception:
+                    log.exception("tree cache listener %r raised for %r", listener, event)

@@ -139,6 +139,8 @@ class AsyncioConnection:
             except asyncio.CancelledError:
                 if turn in self._waiting:
                     self._waiting.remove(turn)
+                else:
+                    self._wake_waiting()  # (it had been given room: pass it on)
                 raise
             if self.protocol.pending_count < self.max_in_flight:
                 break
@@ -181,8 +183,10 @@ class AsyncioConnection:
         return future
 
     def _write(self, frame: bytes) -> None:
+        if not frame:
+            return  # (a request held until credentials are accepted)
         self._last_send = time.monotonic()
-        if self._transport is not None and frame:
+        if self._transport is not None:
             if not self._outgoing:
                 self._flushing = self._loop.call_soon(self._flush)
             self._outgoing.append(frame)

@@ -190,6 +190,8 @@ class ThreadedConnection:
         return future
 
     def _write_locked(self, frame: bytes) -> None:
+        if not frame:
+            return  # (a request held until credentials are accepted)
         self._last_send = time.monotonic()
         if self._tls is not None:
             try:

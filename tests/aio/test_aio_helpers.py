@@ -196,3 +196,29 @@ def test_a_cancelled_start_leaves_no_watch_behind(zk_server) -> None:
             assert client.protocol_for_watches().watches.set_watches_paths()[4] == []
             await client.delete_recursive(base)
     run(main())
+
+
+def test_coroutine_tree_listeners_get_events_in_order(zk_server) -> None:
+    async def main() -> None:
+        base = "/aio-order-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create(base)
+            seen = []
+            done = asyncio.get_running_loop().create_future()
+
+            async def slow_listener(event) -> None:
+                if event.type == "added":
+                    await asyncio.sleep(0.05)  # (work that takes a while)
+                seen.append((event.type, event.path))
+                if event.type == "removed" and not done.done():
+                    done.set_result(None)
+
+            tree = await client.tree_cache(base, slow_listener)
+            await client.create(base + "/x")
+            await client.delete(base + "/x")
+            await asyncio.wait_for(done, 20)
+            assert seen == [("added", base), ("initialized", None),
+                            ("added", base + "/x"), ("removed", base + "/x")]
+            await tree.close()
+            await client.delete(base)
+    run(main())
