@@ -21,7 +21,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Deque, List, Optional, Set, Tuple
 
-from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
+from .protocol.errors import NoWatcherException, TimeoutException
 from .protocol.errors import ZooKeeperException
 from .protocol.records import Stat
 from .treecache import TreeCache as _TreeCache
@@ -52,16 +52,10 @@ class TreeCache(_TreeCache):
         """Arm the watch and start reading the subtree; returns once the
         watch is armed (or at once if the client is not connected: then
         that happens when it is)."""
-        with self._lock:
-            if self._closed:
-                raise ClientClosedException("this TreeCache was closed")
-            if self._started:
-                return self
-            self._started = True
-        self.client.add_listener(self._on_state)
-        # (Shielded: cancelling start() must not leave a watch armed that
-        # nothing knows of; the arming finishes, and close() waits for it.)
-        await asyncio.shield(self._spawn(self._arm_and_sync()))
+        if self._starting():
+            # (Shielded: cancelling start() must not leave a watch armed that
+            # nothing knows of; the arming finishes, and close() waits for it.)
+            await asyncio.shield(self._spawn(self._arm_and_sync()))
         return self
 
     async def wait_initialized(self, timeout: Optional[float] = None) -> bool:  # type: ignore[override]

@@ -97,19 +97,15 @@ class _AsyncWatch(WatchBase):
             except ZooKeeperException as exc:
                 self._read_failed(exc, initial)
                 return
-            func = self._func
-            if self._stopped or func is None:  # stopped while the read was on its way
-                return
-            if not self._news(value):
+            func = self._function_for(value)  # (None if stopped while the read was on its way)
+            if func is None:
                 return
             try:
                 result = self._deliver(func, value)
                 if inspect.isawaitable(result):
                     result = await result
             except Exception:
-                if initial:
-                    raise
-                log.exception("%r: %r raised", self, func)
+                self._call_failed(func, initial)
                 return
             if result is False:
                 self.stop()

@@ -212,15 +212,21 @@ class TreeCache:
         """Arm the watch and start reading the subtree; returns at once (see
         `wait_initialized`). If the client is not connected, that happens
         when it is."""
+        if self._starting():
+            self._arm_and_sync()
+        return self
+
+    def _starting(self) -> bool:
+        """Mark the tree started and follow the client's states; False if
+        it already was. ClientClosedException if it was closed."""
         with self._lock:
             if self._closed:
                 raise ClientClosedException("this TreeCache was closed")
             if self._started:
-                return self
+                return False
             self._started = True
         self.client.add_listener(self._on_state)
-        self._arm_and_sync()
-        return self
+        return True
 
     def wait_initialized(self, timeout: Optional[float] = None) -> bool:
         """True once the first full read of the subtree is done; False

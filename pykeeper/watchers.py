@@ -144,14 +144,25 @@ class WatchBase:
                       exc_info=exc)
         self._rearm = True
 
-    def _news(self, value: Any) -> bool:
-        """Whether `value`, just read, is a state the function has not seen."""
+    def _function_for(self, value: Any) -> Optional[Callable[..., Any]]:
+        """The function to call with `value`, just read; None if the helper
+        was stopped meanwhile or the function has seen this state."""
         self._rearm = False
+        func = self._func
+        if self._stopped or func is None:
+            return None
         key = self._key(value)
         if key == self._last:
-            return False
+            return None
         self._last = key
-        return True
+        return func
+
+    def _call_failed(self, func: Any, initial: bool) -> None:
+        """(in an except block) The first call's error is raised; later
+        ones are logged."""
+        if initial:
+            raise
+        log.exception("%r: %r raised", self, func)
 
     # -- per kind ------------------------------------------------------------------
 
@@ -262,15 +273,13 @@ class _Watch(WatchBase):
             except ZooKeeperException as exc:
                 self._read_failed(exc, initial)
                 return
-            if not self._news(value):
+            func = self._function_for(value)
+            if func is None:
                 return
-            func = self._func
             try:
                 result = self._deliver(func, value)
             except Exception:
-                if initial:
-                    raise
-                log.exception("%r: %r raised", self, func)
+                self._call_failed(func, initial)
                 return
             if result is False:
                 self.stop()
