@@ -178,10 +178,7 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        reply = connection.call(request)
-        if reply is None:  # the in-flight window is full: wait for room
-            reply = await connection.send(request)
-        return await reply
+        return await connection.call(request)
 
     async def _drive(self, op: ops.Operation) -> Any:
         if isinstance(op, rq.Request):
@@ -338,10 +335,7 @@ def _async_method(name: str) -> Callable[..., Any]:
         if (connection is not None and self.retry_policy is None
                 and isinstance(op, rq.Request)):
             # (The common case, without the layers of _drive and _call.)
-            reply = connection.call(op)
-            if reply is None:  # the in-flight window is full: wait for room
-                reply = await connection.send(op)
-            return await reply
+            return await connection.call(op)
         return await self._drive(op)
 
     sync_method = getattr(SyncZooKeeper, name)

@@ -17,11 +17,11 @@ import ssl
 import time
 from concurrent.futures import Future
 from collections import deque
-from typing import Any, Deque, List, Optional, Union
+from typing import Any, Deque, List, Optional, Tuple, Union
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
-from .protocol.errors import ProtocolError
+from .protocol.errors import ConnectionLossException, ProtocolError
 from .protocol.requests import Request
 from .session import Handler, Session
 from .tls import closed_reason, describe_tls_error
@@ -96,9 +96,9 @@ class AsyncioConnection:
         self._stopping = False
         self._closing = False
         self._wake = asyncio.Event()
-        # Callers waiting for room in the in-flight window, woken in order,
-        # one per reply (waking them all each time would cost O(n^2)).
-        self._waiting: Deque[asyncio.Future] = deque()
+        # Requests waiting for room in the in-flight window, with their
+        # futures; sent in order as replies make room.
+        self._queued: Deque[Tuple[Request, "asyncio.Future[Any]"]] = deque()
         self._task: Optional[asyncio.Task] = None
         self._probe: Optional[asyncio.Task] = None
         self._protocol_error: Optional[ProtocolError] = None
@@ -121,56 +121,52 @@ class AsyncioConnection:
 
     # -- caller side ---------------------------------------------------------
 
-    async def send(self, request: Request) -> "asyncio.Future[Any]":
-        """Send `request`; returns an asyncio future of its result.
+    def call(self, request: Request) -> "asyncio.Future[Any]":
+        """Send `request`; an asyncio future of its result (cancelling it
+        drops the reply). While `max_in_flight` requests await replies it
+        is queued, and sent, in order, as replies make room.
 
-        Waits while `max_in_flight` requests await replies. Raises
-        ConnectionLossException at once when there is no live session
-        connection, ClientClosedException after close().
+        Raises ConnectionLossException at once when there is no live
+        session connection, ClientClosedException after close(); a queued
+        request gets the same if the connection ends before it is sent.
         """
-        while True:
-            self.session.check_open(request, self._closing or self._stopping)
-            if self.protocol.pending_count + len(self._waiting) < self.max_in_flight:
-                break
-            turn = asyncio.get_running_loop().create_future()
-            self._waiting.append(turn)
-            try:
-                await turn
-            except asyncio.CancelledError:
-                if turn in self._waiting:
-                    self._waiting.remove(turn)
-                else:
-                    self._wake_waiting()  # (it had been given room: pass it on)
-                raise
-            if self.protocol.pending_count < self.max_in_flight:
-                break
-        return self._send_awaitable(request)
-
-    def _wake_waiting(self, everyone: bool = False) -> None:
-        room = len(self._waiting) if everyone else (
-            self.max_in_flight - self.protocol.pending_count)
-        while room > 0 and self._waiting:
-            turn = self._waiting.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                room -= 1
-
-    def call(self, request: Request) -> "Optional[asyncio.Future[Any]]":
-        """Send `request` now if the in-flight window has room; an asyncio
-        future of its result (cancelling it drops the reply), or None when
-        the window is full (then await `send`)."""
         self.session.check_open(request, self._closing or self._stopping)
-        if self.protocol.pending_count + len(self._waiting) >= self.max_in_flight:
-            return None
-        return self._send_awaitable(request)
-
-    def _send_awaitable(self, request: Request) -> "asyncio.Future[Any]":
         # An asyncio future: cheaper than a concurrent one, and awaited
         # directly. (Its callbacks run later, on the loop: fine for a
         # caller awaiting it, not for the caches, which use send_now.)
         future = self._loop.create_future()
-        self._write(self.protocol.send(request, future))
+        if self._queued or self.protocol.pending_count >= self.max_in_flight:
+            self._queued.append((request, future))
+        else:
+            self._write(self.protocol.send(request, future))
         return future
+
+    def _send_queued(self) -> None:
+        queued = self._queued
+        while queued and self.protocol.pending_count < self.max_in_flight:
+            request, future = queued.popleft()
+            if future.done():
+                continue  # cancelled while it waited
+            try:
+                frame = self.protocol.send(request, future)
+            except Exception as exc:  # (too big for the server, say)
+                future.set_exception(exc)
+                continue
+            self._write(frame)
+
+    def _fail_queued(self) -> None:
+        """The requests never sent get what a new call would get now."""
+        queued, self._queued = self._queued, deque()
+        for request, future in queued:
+            if future.done():
+                continue
+            try:
+                self.session.check_open(request, self._closing or self._stopping)
+                error: Exception = ConnectionLossException(
+                    "the connection ended before the request was sent", request.path)
+            except Exception as exc:
+                error = exc
+            future.set_exception(error)
 
     def send_now(self, request: Request) -> "Future[Any]":
         """Send `request` without waiting for room in the in-flight window."""
@@ -203,7 +199,7 @@ class AsyncioConnection:
             return
         deadline = time.monotonic() + timeout
         self._closing = True
-        self._wake_waiting(everyone=True)
+        self._fail_queued()
         if self.protocol.connected and self._transport is not None:
             future: Future = Future()
             self._write(self.protocol.close_frame(future))
@@ -256,7 +252,7 @@ class AsyncioConnection:
         finally:
             self._stopping = True
             self._closing = True
-            self._wake_waiting(everyone=True)
+            self._fail_queued()
             self.handler.on_closed()
 
     async def _pause(self, seconds: float) -> None:
@@ -372,9 +368,9 @@ class AsyncioConnection:
             return
         for frame in frames:
             self._write(frame)
-        if self._waiting:
-            self._wake_waiting()
         connected = self.session.dispatch(events)
+        if self._queued:
+            self._send_queued()
         if connected is not None:
             self._wake.set()
             if connected.read_only and len(self.session.rotation.addresses) > 1:
@@ -407,8 +403,8 @@ class AsyncioConnection:
             self._flushing.cancel()  # (its frames were for the connection now gone)
         if transport is not None:
             transport.close()
-        self._wake_waiting(everyone=True)
         self.session.connection_lost(lost, address, reason, was_connected,
                                      self._stopping or self._closing, time.monotonic())
         if self.session.final_error is not None:
             self._stopping = True
+        self._fail_queued()

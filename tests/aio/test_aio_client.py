@@ -183,3 +183,27 @@ def test_a_failing_coroutine_watcher_is_logged(zk_server, caplog) -> None:
         run(main())
     assert any("watcher failed on purpose" in str(r.exc_info[1]) for r in caplog.records
                if r.exc_info), caplog.text
+
+
+def test_calls_beyond_the_window_wait_in_order_and_fail_with_the_connection(zk_proxy) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_proxy.hosts, connect_timeout=1.0) as client:
+            path = await client.create("/aio-q-" + uuid.uuid4().hex, b"")
+            zk_proxy.blackhole()  # (nothing comes back; what was sent is held)
+            calls = [asyncio.ensure_future(client.set(path, str(i).encode()))
+                     for i in range(2500)]
+            await asyncio.sleep(0)  # (every call made: 1,000 sent, the rest queued)
+            assert client._protocol.pending_count == 1000
+            zk_proxy.drop_all()
+            results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 30)
+            assert all(isinstance(r, pykeeper.ConnectionLossException) for r in results), \
+                {type(r).__name__ for r in results}
+            zk_proxy.heal()
+            await client.wait_until_connected(20)
+            # In the window and beyond it, calls are sent in the order made.
+            calls = [client.set(path, str(i).encode()) for i in range(2500)]
+            stats = await asyncio.gather(*calls)
+            assert [s.version for s in stats] == sorted(s.version for s in stats)
+            assert (await client.get(path))[0] == b"2499"
+            await client.delete(path)
+    run(main())
