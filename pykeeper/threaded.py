@@ -132,6 +132,9 @@ class ThreadedConnection:
         self._tls: Optional[TLSStream] = None  # the current connection's, with TLS
         self._outbuf = bytearray()
         self._last_send = 0.0
+        # True while the I/O thread is between two waits (it then sends
+        # _outbuf before its next wait: see _serve).
+        self._io_awake = False
         self._stopping = False
         self._closing = False
         self._wake_r, self._wake_w = socket.socketpair()
@@ -210,7 +213,9 @@ class ThreadedConnection:
             pass
 
     def _write_raw_locked(self, frame: bytes) -> None:
-        if self._outbuf:
+        if self._outbuf or self._io_awake:
+            # The I/O thread is awake: it sends what is buffered, all in
+            # one system call, before it waits again.
             self._outbuf += frame
             return
         sent = 0
@@ -443,12 +448,17 @@ class ThreadedConnection:
                         ping_due = self._last_send + ping_interval
                     wait = min(wait, max(0.0, ping_due - now))
                 with self._lock:
+                    if self._outbuf:
+                        self._flush_locked()
                     need_write = bool(self._outbuf)
+                    self._io_awake = False
                 if need_write != want_write:
                     want_write = need_write
                     sel.modify(sock, selectors.EVENT_READ
                                | (selectors.EVENT_WRITE if want_write else 0))
-                for key, mask in sel.select(wait):
+                ready = sel.select(wait)
+                self._io_awake = True
+                for key, mask in ready:
                     if key.fileobj is self._wake_r:
                         self._drain_wake()
                         continue
@@ -488,13 +498,16 @@ class ThreadedConnection:
 
     def _flush(self) -> None:
         with self._lock:
-            if not self._outbuf or self._sock is None:
-                return
-            try:
-                sent = self._sock.send(self._outbuf)
-            except (BlockingIOError, InterruptedError):
-                return
-            del self._outbuf[:sent]
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if not self._outbuf or self._sock is None:
+            return
+        try:
+            sent = self._sock.send(self._outbuf)
+        except (BlockingIOError, InterruptedError):
+            return
+        del self._outbuf[:sent]
 
     def _decrypt(self, tls: TLSStream, data: bytes) -> bytes:
         with self._lock:
