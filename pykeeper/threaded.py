@@ -251,6 +251,12 @@ class ThreadedConnection:
                 future = Future()
                 self._write_locked(self.protocol.close_frame(future))
         if future is not None:
+            if threading.current_thread() is self._thread:
+                # Called back on the I/O thread, which reads the reply only
+                # once this returns: the server's answer (it then closes the
+                # connection) or the read timeout ends the thread, which no
+                # longer reconnects.
+                return
             try:
                 future.result(max(0.0, deadline - time.monotonic()))
             except Exception as exc:  # timeout or connection loss: the session ends anyway

@@ -304,3 +304,29 @@ def test_close_is_bounded_when_the_server_does_not_answer(zk_proxy):
                    WAIT, message="the client's threads end")
     finally:
         zk_proxy.heal()
+
+
+def test_close_from_a_callback_on_the_io_thread_does_not_wait_for_itself(zk_server):
+    """A future's callback runs on the I/O thread, which can read the reply
+    to CloseSession only once the callback returns: close() must not wait
+    for it (here, its close_timeout of 60 s)."""
+    other = pykeeper.ZooKeeper(zk_server.hosts)
+    other.connect()
+    client = pykeeper.ZooKeeper(zk_server.hosts, close_timeout=60.0)
+    client.connect()
+    try:
+        path = client.create("/close-cb-", b"", ephemeral=True, sequence=True)
+        gone = threading.Event()
+        other.exists(path, watcher=lambda event: gone.set())
+        io_thread = client._connection._thread
+        closed = threading.Event()
+        client.get_async("/").add_done_callback(lambda _: (client.close(), closed.set()))
+        assert closed.wait(WAIT)
+        assert client.state == State.CLOSED
+        assert gone.wait(WAIT)  # the session was closed on the server
+        wait_until(lambda: not io_thread.is_alive(), WAIT)
+        client.connect()  # and the client starts again
+        assert client.exists("/") is not None
+    finally:
+        client.close()
+        other.close()
