@@ -169,15 +169,17 @@ def test_wait_until_connected_times_out_while_the_server_is_down(zk_fresh_server
         zk.add_listener(lambda state: state == "connecting" and disconnected(state))
         zk_fresh_server.stop()
         assert disconnected.wait_for(1), "the client did not notice the server stop"
-        assert zk.state == "connecting" and not zk.connected
+        # (A server still shutting down may accept a connection for a
+        # moment: "associating" is a state of trying too.)
+        assert zk.state in ("connecting", "associating") and not zk.connected
 
         started = time.monotonic()
         with pytest.raises(pykeeper.TimeoutException) as info:
             zk.wait_until_connected(0.3)
         waited = time.monotonic() - started
         assert isinstance(info.value, pykeeper.ZooKeeperException)
-        assert 0.3 <= waited < 2.0
-        assert "connecting" in str(info.value)
+        assert 0.3 <= waited < WAIT  # (at least the timeout; bounded)
+        assert "connecting" in str(info.value) or "associating" in str(info.value)
 
         zk_fresh_server.start()
         zk.wait_until_connected(15)
