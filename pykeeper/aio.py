@@ -31,9 +31,9 @@ from .client_base import CONNECTED_STATES, ClientBase, State
 from .paths import validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
-from .protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
+from .protocol.errors import ClientClosedException, TimeoutException
 from .protocol.records import Stat, WatchedEvent
-from .retry import RETRYABLE, Attempt, RetryPolicy, _attempt, current_attempt
+from .retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
 from .transaction import Transaction
 
 log = logging.getLogger("pykeeper")
@@ -201,30 +201,20 @@ class ZooKeeper(ClientBase):
         pykeeper.ZooKeeper.retry, with writes inside safe to repeat."""
         if current_attempt() is not None:
             return await fn(*args, **kwargs)
-        policy = self.retry_policy or RetryPolicy()
-        attempt = Attempt()
-        token = _attempt.set(attempt)
-        start = time.monotonic()
+        call = RetriedCall(self.retry_policy or RetryPolicy())
         try:
             while True:
                 try:
                     return await fn(*args, **kwargs)
                 except RETRYABLE:
-                    attempt.number += 1
-                    plan = policy.pause_before_retry(attempt.number, start)
-                    if plan is None:
-                        raise
-                    pause, remaining = plan
+                    pause, wait = call.pause_after_failure()
                     await asyncio.sleep(pause)
                     try:
-                        await self.wait_until_connected(
-                            None if remaining is None else remaining - pause)
+                        await self.wait_until_connected(wait)
                     except TimeoutException:
-                        raise ConnectionLossException(
-                            f"still disconnected {policy.deadline} s after the first try"
-                        ) from None
+                        raise call.still_disconnected() from None
         finally:
-            _attempt.reset(token)
+            call.end()
 
     # -- watches that need the client's own table ------------------------------------
 

@@ -99,6 +99,36 @@ def current_attempt() -> Optional[Attempt]:
     return _attempt.get()
 
 
+class RetriedCall:
+    """One call retried under `policy`: its Attempt, current (for code
+    inside it) until `end()`, and what to do after each failure. The sync
+    client loops over it sleeping, the asyncio client awaiting."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.attempt = Attempt()
+        self.start = time.monotonic()
+        self._token = _attempt.set(self.attempt)
+
+    def pause_after_failure(self) -> Tuple[float, Optional[float]]:
+        """(in the `except` block of a retryable error) The pause before the
+        next try, and how long to wait for a connection after it (None: no
+        limit); raises the error again when the policy says stop."""
+        self.attempt.number += 1
+        plan = self.policy.pause_before_retry(self.attempt.number, self.start)
+        if plan is None:
+            raise
+        pause, remaining = plan
+        return pause, None if remaining is None else remaining - pause
+
+    def still_disconnected(self) -> ConnectionLossException:
+        return ConnectionLossException(
+            f"still disconnected {self.policy.deadline} s after the first try")
+
+    def end(self) -> None:
+        _attempt.reset(self._token)
+
+
 def run_with_retry(policy: RetryPolicy, wait_connected: Callable[[Optional[float]], None],
                    fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call `fn(*args, **kwargs)`, retrying it under `policy` when it
@@ -108,28 +138,20 @@ def run_with_retry(policy: RetryPolicy, wait_connected: Callable[[Optional[float
     (raising TimeoutException after `timeout`). The last error is raised
     when tries or time run out; any other error is raised at once.
     """
-    outer = current_attempt()
-    if outer is not None:
+    if current_attempt() is not None:
         # Already inside a retried call: the outer loop does the retrying.
         return fn(*args, **kwargs)
-    attempt = Attempt()
-    start = time.monotonic()
-    token = _attempt.set(attempt)
+    call = RetriedCall(policy)
     try:
         while True:
             try:
                 return fn(*args, **kwargs)
             except RETRYABLE:
-                attempt.number += 1
-                plan = policy.pause_before_retry(attempt.number, start)
-                if plan is None:
-                    raise
-                pause, remaining = plan
+                pause, wait = call.pause_after_failure()
                 time.sleep(pause)
                 try:
-                    wait_connected(None if remaining is None else remaining - pause)
+                    wait_connected(wait)
                 except TimeoutException:
-                    raise ConnectionLossException(
-                        f"still disconnected {policy.deadline} s after the first try") from None
+                    raise call.still_disconnected() from None
     finally:
-        _attempt.reset(token)
+        call.end()
