@@ -9,8 +9,10 @@ cached too, under an exists watch that fires when it is created.
 Why it is never stale
 ---------------------
 The watches are *inline* watchers: `ZooKeeper._deliver` calls them on the
-I/O thread while it processes the notification, so an entry is gone before
-any later reply (or any caller woken by one) can be seen. A miss stores its
+thread that reads the notification (the I/O thread, or a blocking call
+reading its own reply: one thread at a time, in arrival order) while it
+processes it, so an entry is gone before any later reply (or any caller
+woken by one) can be seen. A miss stores its
 answer in the reply future's done-callback. That callback normally runs on
 the I/O thread in reply order, before any notification sent after the read;
 but a callback added after the reply was already processed runs late, in
@@ -223,7 +225,7 @@ class NodeCache:
         if state in ("closed", "auth_failed"):
             self.clear()
 
-    # -- invalidation (called on the I/O thread by the watchers) ------------------
+    # -- invalidation (called by the watchers, on the thread reading events) --------
 
     def _invalidate(self, path: str, kinds: Tuple[str, ...]) -> None:
         with self._lock:

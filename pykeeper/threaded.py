@@ -14,12 +14,26 @@ read timeout, and reconnects (resuming the session) when a connection
 drops. What to do at each step is decided by the shared `Session`; this
 module only does the I/O, the timers and the locking. It never runs user
 code: the client's handler gets every event and must only hand it on.
+
+One exception to "the I/O thread reads": a blocking call made when nothing
+else is in flight reads its own reply (and any watch event before it) in
+the calling thread, as the inline protocol core would, so that a thread
+making one call after another pays no wake-up of the I/O thread and no
+hand-off back per call. For that the I/O thread "parks" (keeps off the
+socket's reads) while such a caller reads, and for READER_LINGER after it,
+waiting for the next call; anything else in flight brings it back at once.
+One thread reads at a time, and a new reader starts only once the I/O
+thread has handled everything read before, so events are handled in the
+order they arrive; what a caller reads after its own reply is left to the
+I/O thread. Not used with TLS (the memory BIO is read under the lock by
+the I/O thread) nor where `select.poll` is missing (Windows).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import select
 import selectors
 import socket
 import ssl
@@ -45,6 +59,11 @@ _RECV_SIZE = 256 * 1024
 # connection at 1,000 outstanding requests, and a bound keeps a flood of
 # calls from filling memory.
 DEFAULT_MAX_IN_FLIGHT = 1000
+# After a blocking call read its own reply, the I/O thread keeps off the
+# socket this long (unless requests are in flight), so that the next
+# blocking call may read its reply too instead of waiting for a hand-off.
+# It bounds the extra delay of a watch event arriving just after a call.
+READER_LINGER = 0.002
 
 
 def _four_letter(address: Address, word: bytes, timeout: float,
@@ -137,6 +156,22 @@ class ThreadedConnection:
         self._io_awake = False
         self._stopping = False
         self._closing = False
+        self._last_recv = 0.0
+        # A blocking call may read its own reply from the socket (see
+        # call()): _reader names its thread while it does. The I/O thread
+        # keeps off the socket's reads while it is "parked": set under the
+        # lock before it stops reading, cleared under it before it reads.
+        self._reader: Optional[threading.Thread] = None
+        self._reader_gone = threading.Condition(self._lock)
+        self._reader_poll: Optional[Any] = None
+        self._reader_failure: Optional[BaseException] = None
+        self._deferred_events: List[Any] = []  # read by a caller, for the I/O thread
+        self._io_parked = False
+        self._io_long_park = False  # parked until a reader, long at it, is done
+        self._linger_until = 0.0
+        self._reader_claims = 0
+        self._claims_seen = 0  # _reader_claims when the I/O thread last parked
+        self._generation = 0  # of connections: a reader of an older one is ignored
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -178,19 +213,101 @@ class ThreadedConnection:
     def call(self, request: Request) -> Any:
         """Send `request` and wait for its result (or raise its error); as
         send(), then as long as the server takes (a connection that stops
-        answering is dropped after the read timeout, failing the call)."""
-        return self._send(request, _Reply()).wait()
+        answering is dropped after the read timeout, failing the call).
 
-    def _send(self, request: Request, future: Any) -> Any:
+        When no other reply is awaited and the I/O thread is keeping off the
+        socket (it does for a moment after each such call), the calling
+        thread reads the reply itself, handling the watch events that come
+        before it as the I/O thread would: a thread making one call after
+        another then pays no hand-off per call."""
+        reply = _Reply()
+        me = threading.current_thread()
         with self._lock:
             while True:
                 self.session.check_open(request, self._closing or self._stopping)
                 if (self.protocol.pending_count < self.max_in_flight
-                        or threading.current_thread() is self._thread):
+                        or me is self._thread or me is self._reader):
+                    break
+                self._room.wait()
+            idle = self.protocol.idle
+            read_here = (idle and self._io_parked and self._reader is None
+                         and not self._deferred_events and me is not self._thread)
+            self._write_locked(self.protocol.send(request, reply))
+            if read_here:
+                self._reader = me
+                self._reader_claims += 1
+                claim = (self._generation, self._sock, self._reader_poll)
+            elif idle and self._reader_poll is not None:
+                # Ask the I/O thread to keep off the socket after this reply,
+                # so that a next call can read its own.
+                self._linger_until = time.monotonic() + READER_LINGER
+        if read_here:
+            self._read_until(reply, *claim)
+        return reply.wait()
+
+    def _send(self, request: Request, future: Future) -> Future:
+        me = threading.current_thread()
+        with self._lock:
+            while True:
+                self.session.check_open(request, self._closing or self._stopping)
+                if (self.protocol.pending_count < self.max_in_flight
+                        or me is self._thread or me is self._reader):
                     break
                 self._room.wait()
             self._write_locked(self.protocol.send(request, future))
+            self._unpark_locked()
         return future
+
+    def _unpark_locked(self) -> None:
+        """A request was sent whose reply no caller reads: if the I/O thread
+        keeps off the socket, bring it back to read it."""
+        if self._io_parked and self._reader is None:
+            self._io_parked = False
+            self._linger_until = 0.0
+            self._wake()
+
+    def _read_until(self, reply: _Reply, generation: int, sock: socket.socket,
+                    poll: Any) -> None:
+        """Read and handle what comes in until `reply` is done (or the
+        connection fails, or the server is silent for the read timeout:
+        then the I/O thread takes over and fails or completes the call)."""
+        failure: Optional[BaseException] = None
+        try:
+            while not reply._done:
+                wait = self._last_recv + self.session.read_timeout() - time.monotonic()
+                if wait <= 0 or not poll.poll(wait * 1000.0):
+                    break
+                try:
+                    data = sock.recv(_RECV_SIZE)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                if not data:
+                    failure = ConnectionResetError(closed_reason(True, False))
+                    break
+                self._last_recv = time.monotonic()
+                self._receive_own(data, reply, generation)
+        except (OSError, ProtocolError) as exc:
+            failure = exc
+        finally:
+            with self._lock:
+                if self._generation == generation:  # (else _drop gave up on us)
+                    self._reader = None
+                    self._reader_gone.notify_all()
+                    hand_over = (failure is not None or not self.protocol.idle
+                                 or bool(self._deferred_events) or not reply._done
+                                 or self.session.final_error is not None
+                                 or self.session.read_write_found is not None)
+                    if failure is not None and self._reader_failure is None:
+                        self._reader_failure = failure
+                    if hand_over:
+                        # No new reader before the I/O thread has caught up.
+                        self._io_parked = False
+                        self._linger_until = 0.0
+                    else:
+                        self._linger_until = time.monotonic() + READER_LINGER
+                    if hand_over or self._io_long_park:
+                        self._io_long_park = False
+                        self._wake()
 
     def _write_locked(self, frame: bytes) -> None:
         if not frame:
@@ -250,10 +367,11 @@ class ThreadedConnection:
             if self.protocol.connected and self._sock is not None:
                 future = Future()
                 self._write_locked(self.protocol.close_frame(future))
+                self._unpark_locked()
         if future is not None:
-            if threading.current_thread() is self._thread:
-                # Called back on the I/O thread, which reads the reply only
-                # once this returns: the server's answer (it then closes the
+            if threading.current_thread() in (self._thread, self._reader):
+                # Called back on the thread reading replies, which reads the
+                # reply only once this returns: the server's answer (it then closes the
                 # connection) or the read timeout ends the thread, which no
                 # longer reconnects.
                 return
@@ -436,16 +554,23 @@ class ThreadedConnection:
             self._tls = tls
             self._outbuf.clear()
             self._write_locked(self.protocol.connect_frame())
-        last_recv = time.monotonic()
+        self._last_recv = time.monotonic()
+        if tls is None and hasattr(select, "poll"):  # (not on Windows)
+            with self._lock:
+                self._reader_poll = select.poll()
+                self._reader_poll.register(sock, select.POLLIN)
+        parked = selectors.DefaultSelector()  # while a caller reads: wake-ups only
+        parked.register(self._wake_r, selectors.EVENT_READ)
+        data_waiting = False
         try:
             while not self._stopping:
                 read_timeout = session.read_timeout()
                 ping_interval = session.ping_interval()
                 now = time.monotonic()
-                if now - last_recv >= read_timeout:
+                if now - self._last_recv >= read_timeout:
                     reason = f"no reply from the server in {read_timeout:.2f}s"
                     break
-                wait = last_recv + read_timeout - now
+                wait = self._last_recv + read_timeout - now
                 if ping_interval is not None:
                     ping_due = self._last_send + ping_interval
                     if now >= ping_due:
@@ -454,37 +579,70 @@ class ThreadedConnection:
                         ping_due = self._last_send + ping_interval
                     wait = min(wait, max(0.0, ping_due - now))
                 with self._lock:
+                    self._io_parked = False  # no new reader until decided again below
+                    deferred, self._deferred_events = self._deferred_events, []
+                    failure, self._reader_failure = self._reader_failure, None
+                if deferred:
+                    self.session.dispatch(deferred)
+                if failure is not None:
+                    raise failure
+                with self._lock:
                     if self._outbuf:
                         self._flush_locked()
                     need_write = bool(self._outbuf)
+                    reading = self._reader is not None
+                    lingering = (not reading and not need_write and not data_waiting
+                                 and self._reader_poll is not None and self.protocol.idle
+                                 and now < self._linger_until)
+                    if reading:
+                        # Keep off the socket. Look again soon, so that events
+                        # arriving after the caller is done wait at most
+                        # READER_LINGER; but a caller still at the same call
+                        # then is slow, and wakes us when it is done.
+                        self._io_long_park = self._reader_claims == self._claims_seen
+                        self._claims_seen = self._reader_claims
+                        wait = wait if self._io_long_park else min(wait, READER_LINGER)
+                    elif lingering:
+                        wait = min(wait, self._linger_until - now)
+                    self._io_parked = reading or lingering
                     self._io_awake = False
-                if need_write != want_write:
-                    want_write = need_write
-                    sel.modify(sock, selectors.EVENT_READ
-                               | (selectors.EVENT_WRITE if want_write else 0))
-                ready = sel.select(wait)
-                self._io_awake = True
-                for key, mask in ready:
-                    if key.fileobj is self._wake_r:
-                        self._drain_wake()
-                        continue
-                    if mask & selectors.EVENT_WRITE:
-                        self._flush()
-                    if mask & selectors.EVENT_READ:
-                        try:
-                            data = sock.recv(_RECV_SIZE)
-                        except (BlockingIOError, InterruptedError):
+                data_waiting = False
+                if reading:
+                    self._park(parked, sock, wait, need_write)
+                else:
+                    if need_write != want_write:
+                        want_write = need_write
+                        sel.modify(sock, selectors.EVENT_READ
+                                   | (selectors.EVENT_WRITE if want_write else 0))
+                    ready = sel.select(wait)
+                    self._io_awake = True
+                    for key, mask in ready:
+                        if key.fileobj is self._wake_r:
+                            self._drain_wake()
                             continue
-                        if not data:
-                            raise ConnectionResetError(closed_reason(
-                                established or self.protocol.connected, tls is not None))
-                        last_recv = time.monotonic()
-                        if tls is not None:
-                            data = self._decrypt(tls, data)
+                        if lingering:
+                            # Data and (so far) no caller to read it: an event,
+                            # or the end of the connection. Read it next time
+                            # round, unless a caller claimed it meanwhile.
+                            data_waiting = True
+                            continue
+                        if mask & selectors.EVENT_WRITE:
+                            self._flush()
+                        if mask & selectors.EVENT_READ:
+                            try:
+                                data = sock.recv(_RECV_SIZE)
+                            except (BlockingIOError, InterruptedError):
+                                continue
                             if not data:
-                                continue  # only part of a record so far
-                        if self._receive(data):
-                            established = True
+                                raise ConnectionResetError(closed_reason(
+                                    established or self.protocol.connected, tls is not None))
+                            self._last_recv = time.monotonic()
+                            if tls is not None:
+                                data = self._decrypt(tls, data)
+                                if not data:
+                                    continue  # only part of a record so far
+                            if self._receive(data):
+                                established = True
                 if session.final_error is not None:
                     reason = str(session.final_error)
                     break
@@ -499,8 +657,27 @@ class ThreadedConnection:
                 log.warning("protocol error from %s, resetting the connection: %s", address, exc)
         finally:
             sel.close()
+            parked.close()
             self._drop(sock, address, reason)
         return established
+
+    def _park(self, parked: selectors.BaseSelector, sock: socket.socket, wait: float,
+              need_write: bool) -> None:
+        """Wait (at most `wait` s) without reading the socket: for a wake-up,
+        and for room to send when frames are buffered."""
+        if need_write:
+            parked.register(sock, selectors.EVENT_WRITE)
+        try:
+            ready = parked.select(wait)
+        finally:
+            self._io_awake = True
+            if need_write:
+                parked.unregister(sock)
+        for key, _ in ready:
+            if key.fileobj is self._wake_r:
+                self._drain_wake()
+            else:
+                self._flush()
 
     def _flush(self) -> None:
         with self._lock:
@@ -524,20 +701,52 @@ class ThreadedConnection:
                 self._write_raw_locked(reply)
         return plain
 
+    def _feed_locked(self, data: bytes) -> Tuple[List[Any], Optional[ProtocolError]]:
+        """Feed the protocol; its events, and the error that ended the
+        connection (events before it still count)."""
+        before = self.protocol.pending_count
+        try:
+            events, frames = self.protocol.receive(data)
+        except ProtocolError as exc:
+            events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
+        else:
+            error = None
+        for frame in frames:
+            self._write_locked(frame)
+        if before >= self.max_in_flight > self.protocol.pending_count:
+            self._room.notify_all()
+        return events, error
+
+    def _receive_own(self, data: bytes, mine: _Reply, generation: int) -> None:
+        """A caller's _receive: acts only on the events up to its own reply
+        (`mine`) and leaves the rest, in order, to the I/O thread, so other
+        callers' future callbacks never run in a thread inside a call of
+        its own; and what it cannot handle (an exception raised in it, say
+        by a signal handler) is left there too, not lost."""
+        with self._lock:
+            if generation != self._generation:
+                return  # the I/O thread gave up on this connection meanwhile
+            events, error = self._feed_locked(data)
+            for index, event in enumerate(events):
+                if getattr(event, "context", None) is mine:
+                    if index + 1 < len(events):
+                        self._deferred_events = events[index + 1:]
+                        events = events[:index + 1]
+                    break
+        remaining = iter(events)
+        try:
+            self.session.dispatch(remaining)
+        except BaseException:
+            with self._lock:
+                self._deferred_events[:0] = list(remaining)
+            raise
+        if error is not None:
+            raise error
+
     def _receive(self, data: bytes) -> bool:
         """Feed the protocol and act on its events; True if a session was established."""
         with self._lock:
-            before = self.protocol.pending_count
-            try:
-                events, frames = self.protocol.receive(data)
-            except ProtocolError as exc:
-                events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
-            else:
-                error = None
-            for frame in frames:
-                self._write_locked(frame)
-            if before >= self.max_in_flight > self.protocol.pending_count:
-                self._room.notify_all()
+            events, error = self._feed_locked(data)
         if error is not None:
             self.session.dispatch(events)
             raise error
@@ -568,6 +777,27 @@ class ThreadedConnection:
     def _drop(self, sock: socket.socket, address: Address, reason: str) -> None:
         self._probe_stop.set()
         with self._lock:
+            if self._reader is not None:
+                # End its read (it sees the end of the stream at once), and
+                # let it finish handling what it read before this, so events
+                # stay in order. One that does not let go (an exception raised
+                # by a signal handler at the wrong moment can leave _reader
+                # set) is given up on: the generation tells it so.
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                deadline = time.monotonic() + 1.0
+                while self._reader is not None and time.monotonic() < deadline:
+                    self._reader_gone.wait(max(0.0, deadline - time.monotonic()))
+                self._reader = None
+            self._generation += 1
+            self._reader_poll = None
+            self._reader_failure = None
+            deferred, self._deferred_events = self._deferred_events, []
+            self._io_parked = False
+            self._io_long_park = False
+            self._linger_until = 0.0
             was_connected = self.protocol.connected
             lost = self.protocol.connection_lost()
             self._sock = None
@@ -578,6 +808,8 @@ class ThreadedConnection:
             sock.close()
         except OSError:
             pass
+        if deferred:
+            self.session.dispatch(deferred)
         self.session.connection_lost(lost, address, reason, was_connected,
                                      self._stopping or self._closing, time.monotonic())
         if self.session.final_error is not None:

@@ -400,3 +400,8 @@ class ClientProtocol:
     @property
     def pending_count(self) -> int:
         return len(self._pending)
+
+    @property
+    def idle(self) -> bool:
+        """True when no reply is awaited (requests and credentials alike)."""
+        return not self._pending and not self._pending_auth

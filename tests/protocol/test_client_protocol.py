@@ -241,6 +241,17 @@ def test_auth_failure_is_reported() -> None:
     assert p.auth == []
 
 
+def test_idle_counts_credentials_awaiting_their_answer() -> None:
+    p = connected()
+    assert p.idle
+    p.send(rq.Auth("digest", b"u:p"), "auth")
+    assert not p.idle and p.pending_count == 0
+    p.receive(reply(-4))
+    assert p.idle
+    p.send(rq.GetData("/a"), "a")
+    assert not p.idle
+
+
 def test_requests_wait_for_pending_credentials() -> None:
     p = connected()
     auth_frame = p.send(rq.Auth("digest", b"u:p"), "auth")
