@@ -1,6 +1,8 @@
 """`make bench`: pykeeper against kazoo and a raw-socket ceiling, measured
-in one run against one local ZooKeeper server (pykeeper.testing), the
-clients alternating over several rounds; medians are reported.
+in one run against one local ZooKeeper server (pykeeper.testing): after a
+warm-up round, several rounds in which each workload is run by the clients
+back to back, in an order that rotates from round to round; medians are
+reported, and ratios are the median of each round's own ratio.
 
 Prints one table and writes it, with the command, to bench/RESULTS.md.
 """
@@ -15,7 +17,7 @@ import struct
 import subprocess
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from concurrent.futures import Future
 
@@ -26,6 +28,7 @@ from pykeeper.protocol.requests import GetData
 from pykeeper.testing import ZooKeeperServer
 
 ROUNDS = 5
+SLICES = 10  # of a sequential workload, the clients taking turns
 SEQUENTIAL = 3000
 PIPELINED = 20000
 CHILDREN = 1000
@@ -50,6 +53,9 @@ def rss_kib() -> int:
     return 0
 
 
+Step = Callable[[], None]  # one operation
+
+
 def rate(n: int, fn: Callable[[], None]) -> float:
     start = time.perf_counter()
     fn()
@@ -71,7 +77,7 @@ def _raw_session(hosts: str) -> socket.socket:
 def _read_frames(sock: socket.socket, count: int, buf: bytearray) -> None:
     while count:
         while len(buf) < 4 or len(buf) < 4 + struct.unpack_from(">i", buf)[0]:
-            buf += sock.recv(1 << 20)
+            buf += sock.recv(65536)
         length = struct.unpack_from(">i", buf)[0]
         del buf[:4 + length]
         count -= 1
@@ -83,19 +89,15 @@ def _get_frame(xid: int) -> bytes:
     return struct.pack(">i", len(body)) + body
 
 
-def raw_sequential(hosts: str) -> float:
-    sock = _raw_session(hosts)
+def raw_get_step(sock: socket.socket) -> Step:
+    """One sequential getData over a raw session: frame, send, read the reply."""
     buf = bytearray()
+    xids = iter(range(1, 1 << 31))
 
-    def run() -> None:
-        for xid in range(1, SEQUENTIAL + 1):
-            sock.sendall(_get_frame(xid))
-            _read_frames(sock, 1, buf)
-
-    try:
-        return rate(SEQUENTIAL, run)
-    finally:
-        sock.close()
+    def step() -> None:
+        sock.sendall(_get_frame(next(xids)))
+        _read_frames(sock, 1, buf)
+    return step
 
 
 def raw_pipelined(hosts: str) -> float:
@@ -119,11 +121,11 @@ def raw_pipelined(hosts: str) -> float:
         sock.close()
 
 
-def inline_sequential(hosts: str) -> float:
+def inline_session(hosts: str) -> Tuple[socket.socket, Step]:
     """Sequential gets through pykeeper's protocol core driven inline by
     the calling thread (no I/O thread): what the client would do without
-    its thread hand-off. Not a client (no pings, no reconnects); it shows
-    where the sequential rate goes."""
+    its thread hand-off. Not a client (no pings, no reconnects, no argument
+    checks); it shows where the sequential rate goes."""
     host, port = hosts.rsplit(":", 1)
     protocol = ClientProtocol(10000, "", False)
     sock = socket.create_connection((host, int(port)))
@@ -132,40 +134,59 @@ def inline_sequential(hosts: str) -> float:
     while not protocol.connected:
         protocol.receive(sock.recv(65536))
 
-    def run() -> None:
-        for _ in range(SEQUENTIAL):
-            reply: Future = Future()
-            sock.sendall(protocol.send(GetData(PATH, None), reply))
-            while not reply.done():
-                events, _ = protocol.receive(sock.recv(1 << 18))
-                for event in events:
-                    event.context.set_result(event.result)
+    def step() -> None:
+        reply: Future = Future()
+        sock.sendall(protocol.send(GetData(PATH, None), reply))
+        while not reply.done():
+            events, _ = protocol.receive(sock.recv(65536))
+            for event in events:
+                event.context.set_result(event.result)
+    return sock, step
 
-    try:
-        return rate(SEQUENTIAL, run)
-    finally:
-        sock.close()
+
+def interleaved(steps: Dict[str, Step], n: int, first: int) -> Dict[str, float]:
+    """Each client's rate of `n` sequential operations (`steps[client]()`),
+    run in SLICES slices taken in turn, the order rotating, so that every
+    client meets the same moments of a noisy machine."""
+    clients = list(steps)
+    spent = dict.fromkeys(clients, 0.0)
+    per_slice = n // SLICES
+    for number in range(SLICES):
+        shift = (first + number) % len(clients)
+        for client in clients[shift:] + clients[:shift]:
+            step = steps[client]
+            start = time.perf_counter()
+            for _ in range(per_slice):
+                step()
+            spent[client] += time.perf_counter() - start
+    return {client: per_slice * SLICES / spent[client] for client in clients}
 
 
 # -- the clients --------------------------------------------------------------------
 
-def shared_workloads(zk: Any, wait: Callable[[Any], Any]) -> Dict[str, float]:
-    """The workloads kazoo and pykeeper both offer, run the same way on each
-    (`wait` turns one of the client's futures into its result)."""
-    out = {}
-    out["sequential get"] = rate(SEQUENTIAL, lambda: [zk.get(PATH) for _ in range(SEQUENTIAL)])
-    out["set"] = rate(SEQUENTIAL, lambda: [zk.set(PATH, DATA) for _ in range(SEQUENTIAL)])
+Workload = Callable[[], float]  # runs once, returns its rate
 
+
+def sequential_steps(zk: Any) -> Dict[str, Tuple[int, Step]]:
+    """The one-call-at-a-time workloads kazoo and pykeeper both offer: how
+    many operations, and one operation."""
     def create_delete() -> None:
-        for _ in range(SEQUENTIAL // 2):
-            zk.create("/bench/cd", b"")
-            zk.delete("/bench/cd")
-    out["create+delete"] = rate(SEQUENTIAL // 2, create_delete)
-    out["get_children(1000)"] = rate(
-        300, lambda: [zk.get_children("/bench/kids") for _ in range(300)])
-    out["pipelined get (futures)"] = rate(
+        zk.create("/bench/cd", b"")
+        zk.delete("/bench/cd")
+
+    return {
+        "sequential get": (SEQUENTIAL, lambda: zk.get(PATH)),
+        "set": (SEQUENTIAL, lambda: zk.set(PATH, DATA)),
+        "create+delete": (SEQUENTIAL // 2, create_delete),
+        "get_children(1000)": (300, lambda: zk.get_children("/bench/kids")),
+    }
+
+
+def pipelined(zk: Any, wait: Callable[[Any], Any]) -> Workload:
+    """20,000 get_async in flight (`wait` turns one of the client's futures
+    into its result)."""
+    return lambda: rate(
         PIPELINED, lambda: [wait(f) for f in [zk.get_async(PATH) for _ in range(PIPELINED)]])
-    return out
 
 
 def pykeeper_cycle(hosts: str) -> None:
@@ -181,12 +202,10 @@ def kazoo_cycle(hosts: str) -> None:
     client.close()
 
 
-def pk_workloads(hosts: str) -> Dict[str, float]:
-    with pykeeper.ZooKeeper(hosts) as zk:
-        out = shared_workloads(zk, lambda future: future.result())
+def pk_workloads(hosts: str, zk: pykeeper.ZooKeeper) -> Dict[str, Workload]:
+    def cached_gets() -> float:
         zk.cached_get(PATH)
-        out["cached_get hits"] = rate(CACHE_HITS, lambda: [zk.cached_get(PATH)
-                                                          for _ in range(CACHE_HITS)])
+        return rate(CACHE_HITS, lambda: [zk.cached_get(PATH) for _ in range(CACHE_HITS)])
 
     async def gather() -> float:
         async with pykeeper.aio.ZooKeeper(hosts) as client:
@@ -194,26 +213,84 @@ def pk_workloads(hosts: str) -> Dict[str, float]:
             await asyncio.gather(*(client.get(PATH) for _ in range(PIPELINED)))
             return PIPELINED / (time.perf_counter() - start)
 
-    out["pipelined get (asyncio)"] = asyncio.run(gather())
-    out["connect+close"] = rate(CYCLES, lambda: [pykeeper_cycle(hosts) for _ in range(CYCLES)])
-
     def build_tree() -> None:
-        with pykeeper.ZooKeeper(hosts) as zk:
-            zk.tree_cache(TREE, timeout=120).close()
-    out["TreeCache build, nodes/s"] = rate(TREE_NODES, build_tree)
-    return out
+        with pykeeper.ZooKeeper(hosts) as client:
+            client.tree_cache(TREE, timeout=120).close()
+
+    return {
+        "pipelined get (futures)": pipelined(zk, lambda future: future.result()),
+        "cached_get hits": cached_gets,
+        "pipelined get (asyncio)": lambda: asyncio.run(gather()),
+        "connect+close": lambda: rate(
+            CYCLES, lambda: [pykeeper_cycle(hosts) for _ in range(CYCLES)]),
+        "TreeCache build, nodes/s": lambda: rate(TREE_NODES, build_tree),
+    }
 
 
-def kazoo_workloads(hosts: str) -> Dict[str, float]:
-    zk = kazoo.client.KazooClient(hosts)
-    zk.start()
+def kazoo_workloads(hosts: str, zk: Any) -> Dict[str, Workload]:
+    return {
+        "pipelined get (futures)": pipelined(zk, lambda result: result.get()),
+        "connect+close": lambda: rate(CYCLES, lambda: [kazoo_cycle(hosts) for _ in range(CYCLES)]),
+    }
+
+
+def raw_workloads(hosts: str) -> Dict[str, Workload]:
+    return {"pipelined get (futures)": lambda: raw_pipelined(hosts),
+            "pipelined get (asyncio)": lambda: raw_pipelined(hosts)}
+
+
+INLINE = "sequential get, protocol core inline (no I/O thread)"
+
+
+def run_round(hosts: str, number: int) -> Dict[str, Dict[str, float]]:
+    """Every workload once, the clients that run it back to back (so that
+    each ratio compares runs made under the same load of the machine and
+    the same warmth of the server's JIT), in an order that rotates from
+    round to round; the sequential ones in interleaved slices. Returns
+    workload -> client -> rate."""
+    results: Dict[str, Dict[str, float]] = {}
+    raw = _raw_session(hosts)
+    inline_sock, inline_step = inline_session(hosts)
+    pk = pykeeper.ZooKeeper(hosts)
+    pk.connect()
+    kz = None
+    if kazoo is not None:
+        kz = kazoo.client.KazooClient(hosts)
+        kz.start()
     try:
-        out = shared_workloads(zk, lambda result: result.get())
+        sequential: Dict[str, Dict[str, Step]] = {}
+        counts: Dict[str, int] = {}
+        for client, workloads in (("pykeeper", sequential_steps(pk)),
+                                  ("kazoo", sequential_steps(kz) if kz else {})):
+            for workload, (count, step) in workloads.items():
+                sequential.setdefault(workload, {})[client] = step
+                counts[workload] = count
+        raw_step = raw_get_step(raw)
+        sequential["sequential get"]["raw socket"] = raw_step
+        sequential[INLINE] = {"pykeeper": inline_step, "raw socket": raw_step}
+        counts[INLINE] = SEQUENTIAL
+        for workload, steps in sequential.items():
+            results[workload] = interleaved(steps, counts[workload], number)
+
+        whole: Dict[str, Dict[str, Workload]] = {}
+        for client, runs in (("pykeeper", pk_workloads(hosts, pk)),
+                             ("kazoo", kazoo_workloads(hosts, kz) if kz else {}),
+                             ("raw socket", raw_workloads(hosts))):
+            for workload, run in runs.items():
+                whole.setdefault(workload, {})[client] = run
+        for workload, runs in whole.items():
+            clients = list(runs)
+            shift = number % len(clients)
+            for client in clients[shift:] + clients[:shift]:
+                results.setdefault(workload, {})[client] = runs[client]()
     finally:
-        zk.stop()
-        zk.close()
-    out["connect+close"] = rate(CYCLES, lambda: [kazoo_cycle(hosts) for _ in range(CYCLES)])
-    return out
+        raw.close()
+        inline_sock.close()
+        pk.close()
+        if kz is not None:
+            kz.stop()
+            kz.close()
+    return results
 
 
 def memory(hosts: str) -> Dict[str, float]:
@@ -258,19 +335,17 @@ def main() -> int:
                            for i in range(99)]
                 for f in futures:
                     f.result()
-        for round_ in range(ROUNDS):
-            print(f"round {round_ + 1} of {ROUNDS}", file=sys.stderr)
-            record("pykeeper", pk_workloads(server.hosts))
-            if kazoo is not None:
-                record("kazoo", kazoo_workloads(server.hosts))
-            record("pykeeper", memory(server.hosts))
-            record("pykeeper", {"sequential get, protocol core inline (no I/O thread)":
-                                inline_sequential(server.hosts)})
-            record("raw socket", {"sequential get": raw_sequential(server.hosts),
-                                  "sequential get, protocol core inline (no I/O thread)":
-                                  raw_sequential(server.hosts),
-                                  "pipelined get (futures)": raw_pipelined(server.hosts),
-                                  "pipelined get (asyncio)": raw_pipelined(server.hosts)})
+        # Round 0 only warms the server up (its JIT compiles the request
+        # paths during the first seconds of load) and is not recorded.
+        for round_ in range(ROUNDS + 1):
+            print(f"round {round_} of {ROUNDS}" + (" (warm-up)" if not round_ else ""),
+                  file=sys.stderr)
+            results = run_round(server.hosts, round_)
+            if round_:
+                for workload, by_client in results.items():
+                    for client, value in by_client.items():
+                        record(client, {workload: value})
+                record("pykeeper", memory(server.hosts))
 
     def median(workload: str, client: str) -> Optional[float]:
         values = rows.get(workload, {}).get(client)
