@@ -16,7 +16,7 @@ __all__ = ["make_ssl_context", "TLSStream", "describe_tls_error", "closed_reason
 
 PathArg = Union[str, "os.PathLike[str]"]
 
-_READ_SIZE = 256 * 1024
+_READ_SIZE = 64 * 1024
 
 
 def _check_path(name: str, value: Any, directory_ok: bool = False) -> str:
@@ -169,6 +169,8 @@ class TLSStream:
 
     def __init__(self, context: ssl.SSLContext, server_hostname: str) -> None:
         self._incoming = ssl.MemoryBIO()
+        # Plaintext is read into one buffer (see threaded._RECV_SIZE for why).
+        self._plain_view = memoryview(bytearray(_READ_SIZE))
         self._outgoing = ssl.MemoryBIO()
         self._object = context.wrap_bio(self._incoming, self._outgoing, server_side=False,
                                         server_hostname=server_hostname)
@@ -201,17 +203,18 @@ class TLSStream:
         if ciphertext:
             self._incoming.write(ciphertext)
         chunks = []
+        buffer = self._plain_view
         while True:
             try:
-                chunk = self._object.read(_READ_SIZE)
+                count = self._object.read(len(buffer), buffer)
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLZeroReturnError:
                 raise ConnectionResetError("the server ended the TLS session") from None
-            if not chunk:
+            if not count:
                 break
-            chunks.append(chunk)
-        return b"".join(chunks)
+            chunks.append(bytes(buffer[:count]))
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     @property
     def version(self) -> Optional[str]:
