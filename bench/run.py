@@ -10,6 +10,7 @@ Prints one table and writes it, with the command, to bench/RESULTS.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pathlib
 import socket
 import statistics
@@ -27,7 +28,7 @@ from pykeeper.protocol.connection import ClientProtocol
 from pykeeper.protocol.requests import GetData
 from pykeeper.testing import ZooKeeperServer
 
-ROUNDS = 5
+ROUNDS = 6  # even: every client goes first equally often
 SLICES = 10  # of a sequential workload, the clients taking turns
 SEQUENTIAL = 3000
 PIPELINED = 20000
@@ -68,7 +69,8 @@ def _raw_session(hosts: str) -> socket.socket:
     host, port = hosts.rsplit(":", 1)
     sock = socket.create_connection((host, int(port)))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    body = struct.pack(">iqiqi", 0, 0, 10000, 0, 16) + b"\0" * 16 + b"\0"
+    # (30 s, the server's longest: these sessions never ping.)
+    body = struct.pack(">iqiqi", 0, 0, 30000, 0, 16) + b"\0" * 16 + b"\0"
     sock.sendall(struct.pack(">i", len(body)) + body)
     _read_frames(sock, 1, bytearray())
     return sock
@@ -77,7 +79,10 @@ def _raw_session(hosts: str) -> socket.socket:
 def _read_frames(sock: socket.socket, count: int, buf: bytearray) -> None:
     while count:
         while len(buf) < 4 or len(buf) < 4 + struct.unpack_from(">i", buf)[0]:
-            buf += sock.recv(65536)
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionResetError("the server closed the raw session")
+            buf += data
         length = struct.unpack_from(">i", buf)[0]
         del buf[:4 + length]
         count -= 1
@@ -127,7 +132,7 @@ def inline_session(hosts: str) -> Tuple[socket.socket, Step]:
     its thread hand-off. Not a client (no pings, no reconnects, no argument
     checks); it shows where the sequential rate goes."""
     host, port = hosts.rsplit(":", 1)
-    protocol = ClientProtocol(10000, "", False)
+    protocol = ClientProtocol(30000, "", False)
     sock = socket.create_connection((host, int(port)))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.sendall(protocol.connect_frame())
@@ -138,7 +143,10 @@ def inline_session(hosts: str) -> Tuple[socket.socket, Step]:
         reply: Future = Future()
         sock.sendall(protocol.send(GetData(PATH, None), reply))
         while not reply.done():
-            events, _ = protocol.receive(sock.recv(65536))
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionResetError("the server closed the inline session")
+            events, _ = protocol.receive(data)
             for event in events:
                 event.context.set_result(event.result)
     return sock, step
@@ -249,15 +257,17 @@ def run_round(hosts: str, number: int) -> Dict[str, Dict[str, float]]:
     round to round; the sequential ones in interleaved slices. Returns
     workload -> client -> rate."""
     results: Dict[str, Dict[str, float]] = {}
-    raw = _raw_session(hosts)
-    inline_sock, inline_step = inline_session(hosts)
-    pk = pykeeper.ZooKeeper(hosts)
-    pk.connect()
-    kz = None
-    if kazoo is not None:
-        kz = kazoo.client.KazooClient(hosts)
-        kz.start()
-    try:
+    with contextlib.ExitStack() as stack:
+        raw = stack.enter_context(_raw_session(hosts))
+        inline_sock, inline_step = inline_session(hosts)
+        stack.enter_context(inline_sock)
+        pk = stack.enter_context(pykeeper.ZooKeeper(hosts))
+        kz = None
+        if kazoo is not None:
+            kz = kazoo.client.KazooClient(hosts)
+            kz.start()
+            stack.callback(kz.close)
+            stack.callback(kz.stop)
         sequential: Dict[str, Dict[str, Step]] = {}
         counts: Dict[str, int] = {}
         for client, workloads in (("pykeeper", sequential_steps(pk)),
@@ -269,8 +279,11 @@ def run_round(hosts: str, number: int) -> Dict[str, Dict[str, float]]:
         sequential["sequential get"]["raw socket"] = raw_step
         sequential[INLINE] = {"pykeeper": inline_step, "raw socket": raw_step}
         counts[INLINE] = SEQUENTIAL
-        for workload, steps in sequential.items():
-            results[workload] = interleaved(steps, counts[workload], number)
+        # (The inline row right after the client's: the bare sessions
+        # never ping, so they are used before they could idle out.)
+        for workload in ["sequential get", INLINE] + [
+                w for w in sequential if w not in ("sequential get", INLINE)]:
+            results[workload] = interleaved(sequential[workload], counts[workload], number)
 
         whole: Dict[str, Dict[str, Workload]] = {}
         for client, runs in (("pykeeper", pk_workloads(hosts, pk)),
@@ -283,13 +296,6 @@ def run_round(hosts: str, number: int) -> Dict[str, Dict[str, float]]:
             shift = number % len(clients)
             for client in clients[shift:] + clients[:shift]:
                 results.setdefault(workload, {})[client] = runs[client]()
-    finally:
-        raw.close()
-        inline_sock.close()
-        pk.close()
-        if kz is not None:
-            kz.stop()
-            kz.close()
     return results
 
 
@@ -375,7 +381,9 @@ def main() -> int:
     results = pathlib.Path(__file__).with_name("RESULTS.md")
     results.write_text(
         "# Benchmark results\n\nMeasured with `make bench` (`.venv/bin/python bench/run.py`): "
-        f"one local ZooKeeper server, {ROUNDS} alternating rounds, medians (ratios: the "
+        f"one local ZooKeeper server, a warm-up round then {ROUNDS} rounds, each workload's "
+        "clients run back to back in an order rotating by round (the sequential "
+        f"workloads in {SLICES} interleaved slices); medians (ratios: the "
         "median of each round's own ratio); rates are "
         "operations per second (connect+close: cycles per second; TreeCache: nodes "
         "mirrored per second); RSS rows are KiB, lower is better.\n\n" + table + "\n")
