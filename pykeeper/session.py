@@ -101,7 +101,11 @@ class Session:
         """The server to try next, and how long to wait before trying it.
 
         After a whole round of failures the wait grows exponentially, with
-        jitter so that many clients do not reconnect in lock-step.
+        jitter so that many clients do not reconnect in lock-step; but while
+        there is a session to resume it stays under a third of the session
+        timeout: servers regaining a quorum give each session its whole
+        timeout from then, and a client still waiting out a longer back-off
+        would find its session expired.
         """
         address, new_round = self.rotation.next()
         found, self.read_write_found = self.read_write_found, None
@@ -112,6 +116,8 @@ class Session:
             if self._failures_in_round:
                 delay = self._backoff * random.uniform(0.5, 1.5)
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
+                if self.protocol.session_id and self.protocol.negotiated_timeout_ms:
+                    delay = min(delay, self.protocol.negotiated_timeout_ms / 1000.0 / 3)
             self._failures_in_round = 0
         return address, delay
 

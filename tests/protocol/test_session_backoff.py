@@ -1,0 +1,38 @@
+"""Session.next_attempt: how long the client waits between rounds of
+failed connection attempts (sans-I/O: no sockets, no clocks)."""
+
+from __future__ import annotations
+
+from pykeeper.hosts import parse_hosts
+from pykeeper.protocol.connection import ClientProtocol
+from pykeeper.session import MAX_BACKOFF, Session
+
+
+def delays(session: Session, rounds: int) -> list:
+    """The waits before each attempt over `rounds` rounds in which every attempt fails."""
+    waits = []
+    for _ in range(rounds * len(session.rotation.addresses)):
+        _, delay = session.next_attempt()
+        waits.append(delay)
+        session.attempt_failed()
+    return waits
+
+
+def new_session(protocol: ClientProtocol) -> Session:
+    addresses, _ = parse_hosts("127.0.0.1:1,127.0.0.1:2")
+    return Session(addresses, protocol, handler=None, connect_timeout=1.0, reconnect=True)
+
+
+def test_without_a_session_the_wait_grows_to_the_maximum() -> None:
+    waits = delays(new_session(ClientProtocol(2000, "", False)), 20)
+    assert max(waits) > MAX_BACKOFF * 0.5
+    assert max(waits) <= MAX_BACKOFF * 1.5
+
+
+def test_with_a_session_to_resume_the_wait_stays_under_a_third_of_its_timeout() -> None:
+    protocol = ClientProtocol(2000, "", False)
+    protocol.session_id = 0x1234
+    protocol.negotiated_timeout_ms = 2000
+    waits = delays(new_session(protocol), 20)
+    assert max(waits) <= 2.0 / 3
+    assert any(wait > 0 for wait in waits)
