@@ -231,12 +231,7 @@ class ThreadedConnection:
         reply = _Reply()
         me = threading.current_thread()
         with self._lock:
-            while True:
-                self.session.check_open(request, self._closing or self._stopping)
-                if (self.protocol.pending_count < self.max_in_flight
-                        or me is self._thread or me is self._reader):
-                    break
-                self._room.wait()
+            self._wait_for_room_locked(request, me)
             idle = self.protocol.idle
             read_here = (idle and self._io_parked and self._reader is None
                          and not self._deferred_events and me is not self._thread)
@@ -254,17 +249,22 @@ class ThreadedConnection:
         return reply.wait()
 
     def _send(self, request: Request, future: Future) -> Future:
-        me = threading.current_thread()
         with self._lock:
-            while True:
-                self.session.check_open(request, self._closing or self._stopping)
-                if (self.protocol.pending_count < self.max_in_flight
-                        or me is self._thread or me is self._reader):
-                    break
-                self._room.wait()
+            self._wait_for_room_locked(request, threading.current_thread())
             self._write_locked(self.protocol.send(request, future))
             self._unpark_locked()
         return future
+
+    def _wait_for_room_locked(self, request: Request, me: threading.Thread) -> None:
+        """Return once `request` may be sent: fewer than max_in_flight
+        requests in flight, or `me` is the thread that reads replies (only
+        it could make room). Raises what check_open raises."""
+        while True:
+            self.session.check_open(request, self._closing or self._stopping)
+            if (self.protocol.pending_count < self.max_in_flight
+                    or me is self._thread or me is self._reader):
+                return
+            self._room.wait()
 
     def _unpark_locked(self) -> None:
         """A request was sent whose reply no caller reads: if the I/O thread
