@@ -25,8 +25,8 @@ waiting for the next call; anything else in flight brings it back at once.
 One thread reads at a time, and a new reader starts only once the I/O
 thread has handled everything read before, so events are handled in the
 order they arrive; what a caller reads after its own reply is left to the
-I/O thread. Not used with TLS (the memory BIO is read under the lock by
-the I/O thread) nor where `select.poll` is missing (Windows).
+I/O thread. (With TLS the caller decrypts what it reads under the lock,
+as the I/O thread does; not used where `select.poll` is missing: Windows.)
 """
 
 from __future__ import annotations
@@ -239,7 +239,7 @@ class ThreadedConnection:
             if read_here:
                 self._reader = me
                 self._reader_claims += 1
-                claim = (self._generation, self._sock, self._reader_poll)
+                claim = (self._generation, self._sock, self._reader_poll, self._tls)
             elif idle and self._reader_poll is not None:
                 # Ask the I/O thread to keep off the socket after this reply,
                 # so that a next call can read its own.
@@ -275,7 +275,7 @@ class ThreadedConnection:
             self._wake()
 
     def _read_until(self, reply: _Reply, generation: int, sock: socket.socket,
-                    poll: Any) -> None:
+                    poll: Any, tls: Optional[TLSStream]) -> None:
         """Read and handle what comes in until `reply` is done (or the
         connection fails, or the server is silent for the read timeout:
         then the I/O thread takes over and fails or completes the call)."""
@@ -293,7 +293,12 @@ class ThreadedConnection:
                     failure = ConnectionResetError(closed_reason(True, False))
                     break
                 self._last_recv = time.monotonic()
-                self._receive_own(self._recv_view[:count], reply, generation)
+                data = self._recv_view[:count]
+                if tls is not None:
+                    data = self._decrypt(tls, data)
+                    if not data:
+                        continue  # only part of a record so far
+                self._receive_own(data, reply, generation)
         except (OSError, ProtocolError) as exc:
             failure = exc
         finally:
@@ -563,7 +568,7 @@ class ThreadedConnection:
             self._outbuf.clear()
             self._write_locked(self.protocol.connect_frame())
         self._last_recv = time.monotonic()
-        if tls is None and hasattr(select, "poll"):  # (not on Windows)
+        if hasattr(select, "poll"):  # (not on Windows)
             with self._lock:
                 self._reader_poll = select.poll()
                 self._reader_poll.register(sock, select.POLLIN)

@@ -16,8 +16,16 @@ from pykeeper.testing import wait_until
 WAIT = 10.0
 
 
-def test_a_sequential_caller_reads_its_own_replies(client, base, monkeypatch) -> None:
-    connection = client._connection
+@pytest.mark.parametrize("transport", ["plain", "tls"])
+def test_a_sequential_caller_reads_its_own_replies(transport, base, make_client,
+                                                   request, monkeypatch) -> None:
+    if transport == "tls":
+        server = request.getfixturevalue("zk_tls_server")
+        zk = make_client(server.tls_hosts, **server.tls_options())
+        zk.create_recursive(base)
+    else:
+        zk = make_client()
+    connection = zk._connection
     read_by_caller = []
     original = connection._read_until
 
@@ -26,13 +34,15 @@ def test_a_sequential_caller_reads_its_own_replies(client, base, monkeypatch) ->
         return original(reply, *claim)
 
     monkeypatch.setattr(connection, "_read_until", spy)
-    client.set(base, b"value")
+    zk.set(base, b"value")
     for _ in range(200):
-        assert client.get(base)[0] == b"value"
+        assert zk.get(base)[0] == b"value"
     # (A caller descheduled for longer than the I/O thread's linger makes
     # the next call go through the I/O thread; most calls must not.)
     assert len(read_by_caller) >= 100
     assert set(read_by_caller) == {threading.current_thread()}
+    if transport == "tls":
+        zk.delete_recursive(base)  # (the fixture cleans the plain server only)
 
 
 def test_a_watch_event_after_a_call_arrives_without_another_call(base, make_client) -> None:
