@@ -114,10 +114,13 @@ class Session:
         delay = 0.0
         if new_round:
             if self._failures_in_round:
-                delay = self._backoff * random.uniform(0.5, 1.5)
+                base = self._backoff
+                protocol = self.protocol
+                if protocol.session_id and protocol.seen_read_write:  # (resumable)
+                    # Capped before the jitter, so clients still spread out.
+                    base = min(base, protocol.negotiated_timeout_ms / 1000.0 / 3 / 1.5)
+                delay = base * random.uniform(0.5, 1.5)
                 self._backoff = min(self._backoff * 2, MAX_BACKOFF)
-                if self.protocol.session_id and self.protocol.negotiated_timeout_ms:
-                    delay = min(delay, self.protocol.negotiated_timeout_ms / 1000.0 / 3)
             self._failures_in_round = 0
         return address, delay
 
