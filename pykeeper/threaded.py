@@ -706,8 +706,12 @@ class ThreadedConnection:
             return
         del self._outbuf[:sent]
 
-    def _decrypt(self, tls: TLSStream, data: bytes) -> bytes:
+    def _decrypt(self, tls: TLSStream, data: Buffer) -> bytes:
         with self._lock:
+            if tls is not self._tls:
+                # A caller given up on by _drop: nothing of the old stream
+                # may reach the next connection.
+                raise ConnectionResetError("the connection was dropped")
             plain = tls.decrypt(data)
             # (TLS 1.3 may answer, e.g. a key update, on its own.)
             reply = tls.outgoing()
