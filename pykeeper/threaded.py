@@ -285,20 +285,9 @@ class ThreadedConnection:
                 wait = self._last_recv + self.session.read_timeout() - time.monotonic()
                 if wait <= 0 or not poll.poll(wait * 1000.0):
                     break
-                try:
-                    count = sock.recv_into(self._recv_buffer)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                if not count:
-                    failure = ConnectionResetError(closed_reason(True, False))
-                    break
-                self._last_recv = time.monotonic()
-                data = self._recv_view[:count]
-                if tls is not None:
-                    data = self._decrypt(tls, data)
-                    if not data:
-                        continue  # only part of a record so far
-                self._receive_own(data, reply, generation)
+                data = self._read_chunk(sock, tls, True)
+                if data:
+                    self._receive_own(data, reply, generation)
         except (OSError, ProtocolError) as exc:
             failure = exc
         finally:
@@ -642,20 +631,9 @@ class ThreadedConnection:
                         if mask & selectors.EVENT_WRITE:
                             self._flush()
                         if mask & selectors.EVENT_READ:
-                            try:
-                                count = sock.recv_into(self._recv_buffer)
-                            except (BlockingIOError, InterruptedError):
-                                continue
-                            if not count:
-                                raise ConnectionResetError(closed_reason(
-                                    established or self.protocol.connected, tls is not None))
-                            self._last_recv = time.monotonic()
-                            data = self._recv_view[:count]
-                            if tls is not None:
-                                data = self._decrypt(tls, data)
-                                if not data:
-                                    continue  # only part of a record so far
-                            if self._receive(data):
+                            data = self._read_chunk(
+                                sock, tls, established or self.protocol.connected)
+                            if data and self._receive(data):
                                 established = True
                 if session.final_error is not None:
                     reason = str(session.final_error)
@@ -692,6 +670,24 @@ class ThreadedConnection:
                 self._drain_wake()
             else:
                 self._flush()
+
+    def _read_chunk(self, sock: socket.socket, tls: Optional[TLSStream],
+                    connected: bool) -> Optional[Buffer]:
+        """What one read of `sock` brings (decrypted with TLS), valid until
+        the next read; None when there is nothing yet (no data after all, or
+        only part of a TLS record). Raises ConnectionResetError at the end of
+        the stream (saying why, from `connected`), OSError for a failed read."""
+        try:
+            count = sock.recv_into(self._recv_buffer)
+        except (BlockingIOError, InterruptedError):
+            return None
+        if not count:
+            raise ConnectionResetError(closed_reason(connected, tls is not None))
+        self._last_recv = time.monotonic()
+        data: Buffer = self._recv_view[:count]
+        if tls is not None:
+            data = self._decrypt(tls, data)
+        return data or None
 
     def _flush(self) -> None:
         with self._lock:
@@ -801,10 +797,7 @@ class ThreadedConnection:
                 # stay in order. One that does not let go (an exception raised
                 # by a signal handler at the wrong moment can leave _reader
                 # set) is given up on: the generation tells it so.
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._shutdown_sock()  # (still this connection's socket here)
                 deadline = time.monotonic() + 1.0
                 while self._reader is not None and time.monotonic() < deadline:
                     self._reader_gone.wait(max(0.0, deadline - time.monotonic()))
