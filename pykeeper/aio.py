@@ -54,6 +54,10 @@ class ZooKeeper(ClientBase):
         self._state_changed: Optional[asyncio.Event] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._callback_tasks: Set["asyncio.Future[Any]"] = set()
+        # State changes made and state changes whose hooks have run: a
+        # waiter returns only once the hooks have heard of its state.
+        self._changes_made = 0
+        self._changes_told = 0
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -64,6 +68,7 @@ class ZooKeeper(ClientBase):
             await self.close()
         if self._connection is None:
             self._loop = asyncio.get_running_loop()
+            self._changes_made = self._changes_told = 0
             self._state_changed = asyncio.Event()
             self._protocol = ClientProtocol(
                 int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
@@ -99,10 +104,12 @@ class ZooKeeper(ClientBase):
     # -- state -------------------------------------------------------------------
 
     async def wait_until_connected(self, timeout: Optional[float] = None) -> None:
-        """Wait until connected (read-write or read-only); TimeoutException
-        after `timeout` seconds; the final error if the client stops trying."""
+        """Wait until connected (read-write or read-only) and the listeners
+        and `on_state` hooks have been told so (coroutine listeners started);
+        TimeoutException after `timeout` seconds; the final error if the
+        client stops trying."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._state not in CONNECTED_STATES:
+        while self._state not in CONNECTED_STATES or self._changes_told < self._changes_made:
             remaining = self._time_left_to_connect(deadline, timeout)
             event = self._state_changed
             if event is None:
@@ -118,10 +125,22 @@ class ZooKeeper(ClientBase):
             return
         self._state = state
         self._wake_waiters()
-        for listener in self._listeners:
-            self._schedule(listener, state)
-        if len(self.on_state):
-            self._schedule(self.on_state, self, state.value)
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        self._changes_made += 1
+        loop.call_soon(self._announce_state, state, list(self._listeners), self._changes_made)
+
+    def _announce_state(self, state: State, listeners: List[Callable[[State], Any]],
+                        change: int) -> None:
+        try:
+            for listener in listeners:
+                self._run_callback(listener, (state,))
+            if len(self.on_state):
+                self._run_callback(self.on_state, (self, state.value))
+        finally:
+            self._changes_told = max(self._changes_told, change)
+            self._wake_waiters()
 
     def _wake_waiters(self) -> None:
         if self._state_changed is not None:

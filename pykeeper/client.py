@@ -75,11 +75,16 @@ class ZooKeeper(ClientBase):
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
         self._events: Optional[EventThread] = None
+        # State changes made and state changes whose hooks have run: a
+        # waiter returns only once the hooks have heard of its state.
+        self._changes_made = 0
+        self._changes_told = 0
 
     # -- lifecycle -------------------------------------------------------------
 
     def connect(self, timeout: Optional[float] = 15.0) -> None:
-        """Start the client and wait until it has a session.
+        """Start the client and wait until it has a session, and the
+        listeners and `on_state` hooks have been told `connected`.
 
         Blocks at most `timeout` seconds (None: until connected). Raises
         TimeoutException, after closing the client again, when no server
@@ -96,6 +101,7 @@ class ZooKeeper(ClientBase):
                 self._protocol = ClientProtocol(
                     int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
                 self._events = EventThread()
+                self._changes_made = self._changes_told = 0
                 self._connection = ThreadedConnection(
                     self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
                     ssl_context=self.ssl_context)
@@ -145,16 +151,27 @@ class ZooKeeper(ClientBase):
     # -- state -------------------------------------------------------------------
 
     def wait_until_connected(self, timeout: Optional[float] = None) -> None:
-        """Block until the client is connected (read-write or read-only).
+        """Block until the client is connected (read-write or read-only) and
+        the listeners and `on_state` hooks have been told so.
 
         Raises TimeoutException after `timeout` seconds (None: wait forever),
         and ClientClosedException or the final error (session expired,
-        auth failed) if the client stops trying.
+        auth failed) if the client stops trying. Called from a listener or
+        watcher (the event thread), it returns as soon as the client is
+        connected: the hooks it would wait for run on that same thread,
+        after it.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._state_changed:
-            while self._state not in _CONNECTED_STATES:
+            while not self._connected_and_told():
                 self._state_changed.wait(self._time_left_to_connect(deadline, timeout))
+
+    def _connected_and_told(self) -> bool:
+        if self._state not in _CONNECTED_STATES:
+            return False
+        events = self._events
+        return (self._changes_told >= self._changes_made or events is None
+                or events.is_current)
 
     def _set_state(self, state: State, running_only: bool = False) -> None:
         with self._lock:
@@ -177,15 +194,24 @@ class ZooKeeper(ClientBase):
         self._state_changed.notify_all()
         events = self._events
         if events is not None:
-            events.put(self._announce_state, state, list(self._listeners))
+            self._changes_made += 1
+            events.put(self._announce_state, state, list(self._listeners), events,
+                       self._changes_made)
 
-    def _announce_state(self, state: State, listeners: List[Callable[[State], Any]]) -> None:
-        for listener in listeners:
-            try:
-                listener(state)
-            except Exception:
-                log.exception("state listener %r raised", listener)
-        self.on_state(self, state.value)
+    def _announce_state(self, state: State, listeners: List[Callable[[State], Any]],
+                        events: EventThread, change: int) -> None:
+        try:
+            for listener in listeners:
+                try:
+                    listener(state)
+                except Exception:
+                    log.exception("state listener %r raised", listener)
+            self.on_state(self, state.value)
+        finally:
+            with self._lock:
+                if self._events is events:  # (not an earlier connect()'s thread)
+                    self._changes_told = change
+                    self._state_changed.notify_all()
 
     def _run_watchers(self, event: WatchedEvent, watchers: List[Any]) -> None:
         for watcher in watchers:

@@ -207,3 +207,19 @@ def test_calls_beyond_the_window_wait_in_order_and_fail_with_the_connection(zk_p
             assert (await client.get(path))[0] == b"2499"
             await client.delete(path)
     run(main())
+
+
+def test_connect_returns_after_the_hooks_heard_connected(zk_server) -> None:
+    async def main() -> None:
+        for _ in range(5):
+            client = pykeeper.aio.ZooKeeper(zk_server.hosts)
+            heard, listened = [], []
+            client.on_state += lambda _client, name: heard.append(name)
+            client.add_listener(listened.append)
+            await client.connect()
+            try:
+                assert heard[-1] == "connected", heard
+                assert listened[-1] == pykeeper.State.CONNECTED, listened
+            finally:
+                await client.close()
+    run(main())

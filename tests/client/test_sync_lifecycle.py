@@ -332,3 +332,45 @@ def test_close_from_a_callback_on_the_io_thread_does_not_wait_for_itself(zk_serv
     finally:
         client.close()
         other.close()
+
+
+def test_connect_returns_after_the_hooks_heard_connected(zk_server):
+    # The hooks are slow on purpose: connect() must wait for them, not race them.
+    for _ in range(5):
+        zk = pykeeper.ZooKeeper(zk_server.hosts)
+        heard, listened = [], []
+
+        def hook(client, state_name):
+            if state_name == "connected":
+                time.sleep(0.05)  # (a slow hook, not a synchronization)
+            heard.append(state_name)
+
+        zk.on_state += hook
+        zk.add_listener(listened.append)
+        zk.connect()
+        try:
+            assert heard[-1] == "connected", heard
+            assert listened[-1] == State.CONNECTED, listened
+        finally:
+            zk.close()
+
+
+def test_connect_from_a_listener_does_not_deadlock(zk_server):
+    zk = pykeeper.ZooKeeper(zk_server.hosts)
+    done = threading.Event()
+    errors = []
+
+    def listener(state):
+        if state == State.CONNECTED and not done.is_set():
+            try:
+                zk.wait_until_connected(WAIT)  # on the event thread: returns at once
+            except Exception as exc:  # pragma: no cover (the failure being tested)
+                errors.append(exc)
+            done.set()
+
+    zk.add_listener(listener)
+    zk.connect()
+    try:
+        assert done.wait(WAIT) and not errors
+    finally:
+        zk.close()
