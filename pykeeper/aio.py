@@ -70,8 +70,7 @@ class ZooKeeper(ClientBase):
             self._loop = asyncio.get_running_loop()
             self._changes_made = self._changes_told = 0
             self._state_changed = asyncio.Event()
-            self._protocol = ClientProtocol(
-                int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
+            self._protocol = self._new_protocol()
             self._connection = AsyncioConnection(
                 self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
                 ssl_context=self.ssl_context)

@@ -68,7 +68,11 @@ class ZooKeeper(ClientBase):
     `hosts` is "host:port[,host:port...][/chroot]". `session_timeout` is in
     seconds (the server bounds it). With `reconnect` (the default) a new
     session is made after the old one expires; connection drops are always
-    recovered from within the session.
+    recovered from within the session. `max_data_size` is the largest
+    request the server takes, in bytes (its jute.maxbuffer: 1,048,575 unless
+    the server was started with a larger -Djute.maxbuffer); `client_id` (a
+    `client_id` saved from another client) resumes that session on the
+    first connect().
     """
 
     def _setup(self) -> None:
@@ -98,8 +102,7 @@ class ZooKeeper(ClientBase):
             self.close()
         with self._lock:
             if self._connection is None:
-                self._protocol = ClientProtocol(
-                    int(self.session_timeout * 1000), self.chroot, self.can_be_read_only)
+                self._protocol = self._new_protocol()
                 self._events = EventThread()
                 self._changes_made = self._changes_told = 0
                 self._connection = ThreadedConnection(

@@ -16,7 +16,9 @@ from typing import Any, Callable, List, Optional, Tuple, Union
 from .events import Multicast
 from .hosts import parse_hosts
 from .paths import DEFAULT_MAX_DATA
-from .protocol.connection import ClientProtocol, Connected, Notification, SessionExpired
+from .protocol.connection import (
+    DEFAULT_MAX_FRAME, ClientProtocol, Connected, Notification, SessionExpired,
+)
 from .protocol.errors import (
     AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
 )
@@ -54,6 +56,20 @@ STATE_TO_KEEPER = {
 }
 
 
+def _check_client_id(client_id: Any) -> Optional[Tuple[int, bytes]]:
+    if client_id is None:
+        return None
+    if (not isinstance(client_id, (tuple, list)) or len(client_id) != 2
+            or isinstance(client_id[0], bool) or not isinstance(client_id[0], int)
+            or not isinstance(client_id[1], (bytes, bytearray))):
+        raise TypeError(f"client_id must be a (session id, password bytes) pair, as "
+                        f"client_id gives it, not {type(client_id).__name__}")
+    session_id, password = int(client_id[0]), bytes(client_id[1])
+    if session_id <= 0 or len(password) != 16:
+        raise ValueError("client_id must hold a session id > 0 and its 16-byte password")
+    return session_id, password
+
+
 class ClientBase:
     _public_name = "pykeeper.ZooKeeper"
 
@@ -65,7 +81,8 @@ class ClientBase:
                  certfile: Optional[PathArg] = None, keyfile: Optional[PathArg] = None,
                  keyfile_password: Optional[Union[str, bytes]] = None,
                  verify_hostname: Optional[bool] = None,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None,
+                 client_id: Optional[Tuple[int, bytes]] = None) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -77,7 +94,12 @@ class ClientBase:
         self.session_timeout = float(session_timeout)
         self.connect_timeout = (connect_timeout if connect_timeout is not None
                                 else max(0.5, self.session_timeout / max(1, len(self.addresses))))
+        if isinstance(max_data_size, bool) or not isinstance(max_data_size, int) \
+                or max_data_size <= 0:
+            raise ValueError(f"max_data_size must be a positive number of bytes (the "
+                             f"server's jute.maxbuffer), not {max_data_size!r}")
         self.max_data_size = max_data_size
+        self._resume_id = _check_client_id(client_id)
         self.can_be_read_only = can_be_read_only
         self.close_timeout = close_timeout
         self.retry_policy = retry
@@ -95,6 +117,18 @@ class ClientBase:
         self._connection: Any = None
         self._protocol: Optional[ClientProtocol] = None
         self._setup()
+
+    def _new_protocol(self) -> ClientProtocol:
+        """The protocol state of a new session (or of the session given as
+        `client_id`, the first time)."""
+        protocol = ClientProtocol(
+            int(self.session_timeout * 1000), self.chroot, self.can_be_read_only,
+            max_frame=max(DEFAULT_MAX_FRAME, self.max_data_size + 64 * 1024),
+            max_request=self.max_data_size)
+        resume, self._resume_id = self._resume_id, None
+        if resume is not None:
+            protocol.resume(*resume)
+        return protocol
 
     def __repr__(self) -> str:
         return f"<{self._public_name} {self.hosts!r} {self.state_name} at 0x{id(self):x}>"

@@ -11,7 +11,9 @@ from typing import Any, Optional
 _BAD_CHARS = re.compile("[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff"
                         "\U00010000-\U0010ffff]")
 
-DEFAULT_MAX_DATA = 1024 * 1024
+# The server's default jute.maxbuffer: it bounds a whole request (path,
+# data, ACL and headers), so a value at a short path can be ~55 bytes less.
+DEFAULT_MAX_DATA = 0xFFFFF
 
 
 def validate_path(path: Any, what: str = "path", sequential: bool = False) -> str:
@@ -44,7 +46,8 @@ def validate_path(path: Any, what: str = "path", sequential: bool = False) -> st
 def to_bytes(value: Any, max_size: Optional[int] = DEFAULT_MAX_DATA, what: str = "value") -> bytes:
     """Node data as bytes: bytes-like kept, str UTF-8 encoded, None empty.
 
-    Raises TypeError for anything else and ValueError for data over `max_size`.
+    Raises TypeError for anything else and ValueError for data over
+    `max_size` (the client's request limit: no request holding more fits).
     """
     if value is None:
         data = b""
@@ -58,8 +61,9 @@ def to_bytes(value: Any, max_size: Optional[int] = DEFAULT_MAX_DATA, what: str =
         raise TypeError(f"{what} must be bytes or str, not {type(value).__name__}")
     if max_size is not None and len(data) > max_size:
         raise ValueError(
-            f"{what} is {len(data)} bytes; the server accepts at most {max_size} "
-            f"(its jute.maxbuffer; pass max_data_size= to the client if the server allows more)")
+            f"{what} is {len(data)} bytes, over the {max_size} bytes a whole request may "
+            f"be (the server's jute.maxbuffer; for a server started with a larger "
+            f"-Djute.maxbuffer, pass max_data_size= to the client)")
     return data
 
 

@@ -99,6 +99,26 @@ class Transaction:
     def __len__(self) -> int:
         return len(self.operations)
 
+    def __repr__(self) -> str:
+        state = "committed" if self.committed else "not committed"
+        queued = "; ".join(_describe_op(op) for op in self.operations)
+        return (f"<pykeeper.Transaction of {len(self.operations)} operations, {state}"
+                f"{': ' + queued if queued else ''}>")
+
+
+def _describe_op(op: rq.Request) -> str:
+    version = getattr(op, "version", -1)
+    at = f" at version {version}" if version >= 0 else ""
+    if isinstance(op, rq.Create):
+        return f"create {op.path!r} ({len(op.data)} bytes)"
+    if isinstance(op, rq.SetData):
+        return f"set {op.path!r} ({len(op.data)} bytes){at}"
+    if isinstance(op, rq.Delete):
+        return f"delete {op.path!r}{at}"
+    if isinstance(op, rq.Check):
+        return f"check {op.path!r}{at}"
+    return repr(op)
+
 
 def failed_operation(results: List[Any]) -> Optional[ZooKeeperException]:
     """The exception of the operation that made a transaction fail, if any."""

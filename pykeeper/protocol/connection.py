@@ -41,6 +41,24 @@ DEFAULT_MAX_REQUEST = 0xFFFFF
 PROTOCOL_VERSION = 0
 
 
+_REQUEST_NAMES = {
+    "Create": "create", "Delete": "delete", "SetData": "set", "SetACL": "set_acl",
+    "Check": "check", "Auth": "add_auth", "SetWatches": "re-arming the watches",
+}
+
+
+def describe(request: Request) -> str:
+    """How an error message names `request`: "the create of '/a'", "a
+    transaction of 3 operations"."""
+    ops = getattr(request, "ops", None)
+    if ops is not None:
+        return f"a {'read ' if getattr(request, 'read', False) else ''}transaction of {len(ops)} operations"
+    kind = type(request).__name__
+    name = _REQUEST_NAMES.get(kind, kind)
+    path = getattr(request, "path", None)
+    return f"the {name} of {path!r}" if path else f"the {name} request"
+
+
 class Connected(NamedTuple):
     """The handshake finished. `new_session` is False when an existing
     session was resumed."""
@@ -127,6 +145,17 @@ class ClientProtocol:
         self._held: List[bytes] = []
         self._buffer = bytearray()
 
+    def resume(self, session_id: int, password: bytes) -> None:
+        """Ask the next handshake to resume this session (another client's,
+        say, handed over by its `client_id`) instead of making a new one."""
+        if self.connected or self.handshaking:
+            raise RuntimeError("resume() before the first connection")
+        self.session_id = session_id
+        self.password = password
+        self.seen_read_write = True
+        # (Until the server answers: the timeout it gave the session's maker.)
+        self.negotiated_timeout_ms = self.session_timeout_ms
+
     # -- outgoing ----------------------------------------------------------
 
     def connect_frame(self) -> bytes:
@@ -157,8 +186,9 @@ class ClientProtocol:
         size = len(w.buf) - 4
         if size > self.max_request:
             raise ValueError(
-                f"{request!r} encodes to {size} bytes; the server accepts at most "
-                f"{self.max_request} (its jute.maxbuffer)")
+                f"{describe(request)} would be {size} bytes, over the {self.max_request} "
+                f"bytes a whole request may be (the server's jute.maxbuffer; for a server "
+                f"started with a larger -Djute.maxbuffer, pass max_data_size= to the client)")
         struct.pack_into(">i", w.buf, 0, size)
         return bytes(w.buf)
 

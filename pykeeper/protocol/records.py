@@ -249,6 +249,10 @@ class WatchedEvent(NamedTuple):
     state: int
     path: Optional[str]
 
+    def __repr__(self) -> str:
+        return (f"WatchedEvent(type={self.type_name!r}, state={self.state_name!r}, "
+                f"path={self.path!r})")
+
     @property
     def type_name(self) -> str:
         return EventType.NAMES.get(self.type, str(self.type))

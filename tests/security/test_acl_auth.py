@@ -38,6 +38,7 @@ def test_digest_acl_refuses_strangers_and_admits_the_owner_across_a_restart(
         with pytest.raises(pykeeper.NoAuthException) as info:
             client.set("/vault", b"x")
         assert info.value.path == "/vault"
+        assert "ACL" in str(info.value) and "authenticated" not in str(info.value)
         with pytest.raises(pykeeper.NoAuthException):
             client.get("/vault/inner")
         with pytest.raises(pykeeper.NoAuthException):
