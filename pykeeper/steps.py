@@ -81,6 +81,11 @@ class HelperClient(Protocol):
         blocks."""
         ...
 
+    def remove_watches(self, path: str, watcher: Any = None, kind: str = "any") -> Any:
+        """Remove watchers from the client's table and the server: returns
+        None (sync client, after a round trip) or an awaitable of None."""
+        ...
+
 
 class SyncHelperClient(HelperClient, Protocol):
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
@@ -370,6 +375,14 @@ class AsyncioDriver:
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return detached
+
+    async def wait(self, timeout: Optional[float] = None) -> None:
+        """Await the helpers this driver started (but the calling one), at
+        most `timeout` seconds."""
+        current = asyncio.current_task()
+        tasks = [task for task in self._tasks if task is not current]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     def _task_done(self, task: "asyncio.Task[Any]") -> None:
         self._tasks.discard(task)

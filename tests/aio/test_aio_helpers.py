@@ -58,7 +58,7 @@ def test_tree_cache_async_with_and_coroutine_listeners(zk_server) -> None:
             await writer.set(base + "/a/b", b"3")
             assert (await client.get(base + "/a/b"))[0] == b"3"
             assert (await tree.get_data(base + "/a/b"))[0] == b"2"
-            assert tree._watcher.target is None
+            assert client.protocol_for_watches().watches.set_watches_paths()[4] == []
             with pytest.raises(TypeError, match="async with"):
                 with tree:
                     pass
