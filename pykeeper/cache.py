@@ -46,15 +46,14 @@ import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple, cast
 
+from . import operations as ops
 from .paths import validate_path
 from .protocol.errors import NoNodeException
 from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-from .retry import current_attempt, run_with_retry
-
-if TYPE_CHECKING:
-    from .client import ZooKeeper
+from .retry import RetryPolicy, current_attempt, run_with_retry
+from .steps import HelperClient
 
 log = logging.getLogger("pykeeper")
 
@@ -75,6 +74,14 @@ _MAX_ROUNDS = 5
 _SESSION_GONE = (KeeperState.EXPIRED, KeeperState.CLOSED, KeeperState.AUTH_FAILED)
 
 
+class CacheClient(HelperClient, Protocol):
+    """What a NodeCache needs of its client (both clients have it)."""
+
+    retry_policy: Optional[RetryPolicy]
+
+    def wait_until_connected(self, timeout: Optional[float] = None) -> Any: ...
+
+
 class _Entry:
     __slots__ = ("value", "used")
 
@@ -89,7 +96,7 @@ class _Fetch:
     __slots__ = ("future", "stale", "rounds")
 
     def __init__(self) -> None:
-        self.future: Future = Future()
+        self.future: "Future[Any]" = Future()
         self.stale = False
         self.rounds = 0
 
@@ -129,7 +136,7 @@ class NodeCache:
     Thread-safe. Concurrent misses of one path share one server request.
     """
 
-    def __init__(self, client: "ZooKeeper", max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, client: "CacheClient", max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self._client = client
         self._lock = threading.Lock()
         self._data: Dict[str, _Entry] = {}
@@ -155,9 +162,9 @@ class NodeCache:
             entry.used = True
             value = entry.value
             if value is not MISSING:
-                return value
+                return cast(Tuple[bytes, Stat], value)
             raise NoNodeException(path=path)
-        return self._miss(GET, path)
+        return cast(Tuple[bytes, Stat], self._miss(GET, path))
 
     def get_children(self, path: str) -> List[str]:
         """Like client.get_children(path) (a new list each call)."""
@@ -168,15 +175,15 @@ class NodeCache:
             if value is not MISSING:
                 return list(value)
             raise NoNodeException(path=path)
-        return self._miss(CHILDREN, path)
+        return cast(List[str], self._miss(CHILDREN, path))
 
     def exists(self, path: str) -> Optional[Stat]:
         """Like client.exists(path)."""
         entry = self._exists.get(path)
         if entry is not None:
             entry.used = True
-            return entry.value
-        return self._miss(EXISTS, path)
+            return cast(Optional[Stat], entry.value)
+        return cast(Optional[Stat], self._miss(EXISTS, path))
 
     # -- management ------------------------------------------------------------------
 
@@ -266,6 +273,7 @@ class NodeCache:
                     self.misses += 1
         if entry is not None:
             return True, entry.value
+        assert fetch is not None
         if start:
             self._send(kind, path, fetch)
         return False, fetch.future
@@ -284,24 +292,26 @@ class NodeCache:
         watcher = self._watchers[kind]
         try:
             if kind == GET:
-                future = client.get_async(path, watcher=watcher)
+                op = ops.get(client, path, watcher)
             elif kind == CHILDREN:
-                future = client.get_children_async(path, watcher=watcher)
+                op = ops.get_children(client, path, watcher)
             else:
-                future = client.exists_async(path, watcher=watcher)
+                op = ops.exists(client, path, watcher)
+            future = client.start_operation(op)
         except BaseException as exc:
             self._finish(kind, path, fetch, error=exc)
             return
         future.add_done_callback(lambda f: self._on_read(kind, path, fetch, f))
 
-    def _on_read(self, kind: str, path: str, fetch: _Fetch, future: Future) -> None:
+    def _on_read(self, kind: str, path: str, fetch: _Fetch, future: "Future[Any]") -> None:
         try:
             result = future.result()
         except NoNodeException:
             # get/get_children of a missing node arm no watch: arm an exists
             # watch, so that the node's creation drops the cached "missing".
             try:
-                check = self._client.exists_async(path, watcher=self._watchers[kind])
+                check = self._client.start_operation(
+                    ops.exists(self._client, path, self._watchers[kind]))
             except BaseException as exc:
                 self._finish(kind, path, fetch, error=exc)
                 return
@@ -314,7 +324,7 @@ class NodeCache:
             result = tuple(result)
         self._finish(kind, path, fetch, result)
 
-    def _on_check(self, kind: str, path: str, fetch: _Fetch, future: Future) -> None:
+    def _on_check(self, kind: str, path: str, fetch: _Fetch, future: "Future[Any]") -> None:
         try:
             stat = future.result()
         except BaseException as exc:

@@ -45,7 +45,7 @@ T = TypeVar("T")
 Operation = Union[rq.Request, Generator[rq.Request, Any, Any]]
 
 __all__ = [
-    "Call", "WaitForEvent", "Sleep", "Callback", "Detach", "Step", "Helper", "Signal",
+    "Call", "WaitForEvent", "Sleep", "Callback", "Detach", "Step", "Helper", "Signal", "Relay",
     "HelperClient", "SyncHelperClient", "AsyncHelperClient", "ThreadDriver", "AsyncioDriver",
 ]
 
@@ -195,6 +195,30 @@ class Signal:
         with self._lock:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)
+
+
+class Relay:
+    """A watcher (or listener) the client's tables hold for a helper: it
+    calls `fn(event)` until released, and then holds nothing, so a watch
+    still armed on the server keeps no stopped helper alive. `inline`: the
+    client runs it as it decodes the event (it must only update memory)."""
+
+    __slots__ = ("fn", "inline", "__weakref__")
+
+    def __init__(self, fn: Callable[[Any], Any], inline: bool = False) -> None:
+        self.fn: Optional[Callable[[Any], Any]] = fn
+        self.inline = inline
+
+    def __call__(self, event: Any) -> None:
+        fn = self.fn
+        if fn is not None:
+            fn(event)
+
+    def release(self) -> None:
+        self.fn = None
+
+    def __repr__(self) -> str:
+        return f"<pykeeper relay to {self.fn!r}>"
 
 
 # -- the sync client's driver -----------------------------------------------------------

@@ -40,7 +40,7 @@ from .protocol.errors import (
 )
 from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
 from .steps import (
-    AsyncioDriver, Call, Callback, Helper, HelperClient, Signal, SyncHelperClient,
+    AsyncioDriver, Call, Callback, Helper, HelperClient, Relay, Signal, SyncHelperClient,
     ThreadDriver, WaitForEvent,
 )
 from .tree_mirror import (
@@ -66,24 +66,6 @@ Driver = Union[ThreadDriver, AsyncioDriver]
 _io = threading.local()  # .active: this thread is applying events and replies
 
 
-class _TreeWatcher:
-    """The tree's inline watcher; lets go of the tree once it is closed."""
-
-    inline = True
-    __slots__ = ("target", "__weakref__")
-
-    def __init__(self, target: "TreeLink") -> None:
-        self.target: Optional[TreeLink] = target
-
-    def __call__(self, event: WatchedEvent) -> None:
-        target = self.target
-        if target is not None:
-            target.on_watch(event)
-
-    def __repr__(self) -> str:
-        return f"<pykeeper tree cache watcher for {self.target!r}>"
-
-
 class TreeLink:
     """A TreeMirror connected to a client, written once for both fronts:
     the watcher, sending the mirror's reads, applying replies, following
@@ -99,7 +81,7 @@ class TreeLink:
         self.client = client
         self.root = path
         self.driver = driver
-        self.watcher = _TreeWatcher(self)
+        self.watcher = Relay(self.on_watch, inline=True)  # (released when closed)
         self.mirror = TreeMirror(path, self.watcher, persistent=persistent, window=window)
         self.lock = threading.RLock()
         self.changed = Signal()  # fired after every change applied
@@ -134,7 +116,7 @@ class TreeLink:
             if self.closed:
                 return False
             self.closed = True
-            self.watcher.target = None
+            self.watcher.release()
             self.mirror.close()
             persistent = bool(self.mirror.persistent and self.mirror.armed_session is not None)
         self.changed.fire()

@@ -42,8 +42,8 @@ from .protocol.errors import (
 )
 from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
 from .steps import (
-    Call, Callback, Detach, Helper, HelperClient, Signal, SyncHelperClient, ThreadDriver,
-    WaitForEvent,
+    Call, Callback, Detach, Helper, HelperClient, Relay, Signal, SyncHelperClient,
+    ThreadDriver, WaitForEvent,
 )
 
 log = logging.getLogger("pykeeper")
@@ -58,25 +58,6 @@ _REMOVED = (EventType.DATA_WATCH_REMOVED, EventType.CHILD_WATCH_REMOVED,
 _NOTHING: Any = object()
 
 
-class _Trigger:
-    """What the client's watch table holds: it forwards events to the helper
-    while the helper runs, and lets go of it when stopped, so that a watch
-    still armed on the server keeps nothing alive."""
-
-    __slots__ = ("target", "__weakref__")
-
-    def __init__(self, target: "WatchBase") -> None:
-        self.target: Optional[WatchBase] = target
-
-    def __call__(self, event: WatchedEvent) -> None:
-        target = self.target
-        if target is not None:
-            target._on_event(event)
-
-    def __repr__(self) -> str:
-        return f"<pykeeper watch trigger for {self.target!r}>"
-
-
 class WatchBase:
     """What both clients' watch helpers are: the state, the read, what
     counts as a change and when to read again, all in `_run` (a helper
@@ -89,7 +70,8 @@ class WatchBase:
         self.client = client
         self.path = path
         self._func: Optional[Callable[..., Any]] = None
-        self._trigger = _Trigger(self)
+        # (What the client's watch table holds; released when stopped.)
+        self._trigger = Relay(self._on_event)
         self._wake = Signal()  # fired by the watch and by a reconnect after a failure
         self._stopped = False
         self._rearm = False
@@ -120,7 +102,7 @@ class WatchBase:
         if self._stopped:
             return
         self._stopped = True
-        self._trigger.target = None
+        self._trigger.release()
         self._func = None
         self.client.remove_listener(self._on_state)
         self._wake.fire()  # (a parked _run ends)
