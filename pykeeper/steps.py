@@ -381,6 +381,10 @@ class AsyncioDriver:
                     value, error = await self._now(step), None
                 except Exception as exc:
                     value, error = None, exc
+        except asyncio.CancelledError:
+            if detached is not None and not detached.done():
+                detached.cancel()
+            raise
         except BaseException as exc:
             if detached is not None and not detached.done():
                 detached.set_exception(exc)

@@ -8,14 +8,15 @@ import asyncio
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, List
+from typing import Any, Callable, Generator, List
 
 import pytest
 
 from pykeeper.protocol import requests as rq
 from pykeeper.protocol.errors import NoNodeException
 from pykeeper.steps import (
-    AsyncioDriver, Call, Callback, Detach, Signal, Sleep, ThreadDriver, WaitForEvent,
+    AsyncioDriver, Call, Callback, Detach, Helper, Signal, Sleep, Step, ThreadDriver,
+    WaitForEvent,
 )
 
 
@@ -54,13 +55,17 @@ class FakeClient:
         fn(*args)
         return True
 
-    def retry(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.retried += 1
         return fn(*args)
 
+    def remove_watches(self, path: str, watcher: Any = None, kind: str = "any") -> Any:
+        raise AssertionError("not used here")
+
 
 class AsyncFakeClient(FakeClient):
-    async def retry(self, fn: Callable[..., Any], *args: Any) -> Any:  # type: ignore[override]
+    async def retry(self, fn: Callable[..., Any], *args: Any,
+                    **kwargs: Any) -> Any:
         self.retried += 1
         return await fn(*args)
 
@@ -69,7 +74,7 @@ def get(client: Any, path: str) -> rq.Request:
     return rq.GetData(path)
 
 
-def helper(log: List[Any], signal: Signal):
+def helper(log: List[Any], signal: Signal) -> Helper[str]:
     log.append((yield Call(get, "/a", retry=True)))
     try:
         yield Call(get, "/missing")
@@ -85,14 +90,16 @@ def helper(log: List[Any], signal: Signal):
 
 
 def test_thread_driver_runs_each_step() -> None:
-    client, log, signal = FakeClient(), [], Signal()
+    client, signal = FakeClient(), Signal()
+    log: List[Any] = []
     assert ThreadDriver(client).run(helper(log, signal)) == "done"
     assert log == [(b"/a", None), "NoNodeException", 42, False, True, None]
     assert client.retried == 1 and len(client.sent) == 2
 
 
 def test_asyncio_driver_runs_each_step() -> None:
-    client, log, signal = AsyncFakeClient(), [], Signal()
+    client, signal = AsyncFakeClient(), Signal()
+    log: List[Any] = []
     result = asyncio.run(AsyncioDriver(client).run(helper(log, signal)))
     assert result == "done"
     assert log == [(b"/a", None), "NoNodeException", 42, False, True, None]
@@ -100,7 +107,7 @@ def test_asyncio_driver_runs_each_step() -> None:
 
 
 def background(log: List[Any], signal: Signal, fail_first: bool = False,
-               logged: Callable[[], Any] = lambda: None):
+               logged: Callable[[], Any] = lambda: None) -> Helper[None]:
     if fail_first:
         yield Call(get, "/missing")
     log.append("first")
@@ -114,7 +121,8 @@ def background(log: List[Any], signal: Signal, fail_first: bool = False,
 
 
 def test_thread_driver_start_parks_after_detach_and_resumes_in_the_firing_thread() -> None:
-    client, log, signal = FakeClient(), [], Signal()
+    client, signal = FakeClient(), Signal()
+    log: List[Any] = []
     ThreadDriver(client).start(background(log, signal))
     assert log == ["first"]  # returned at Detach; parked, no thread blocked
     done = threading.Event()
@@ -135,9 +143,10 @@ def test_thread_driver_start_parks_after_detach_and_resumes_in_the_firing_thread
 
 def test_asyncio_driver_start_resolves_at_detach() -> None:
     async def main() -> None:
-        client, log, signal = AsyncFakeClient(), [], Signal()
+        client, signal = AsyncFakeClient(), Signal()
+        log: List[Any] = []
         driver = AsyncioDriver(client)
-        logged: asyncio.Queue = asyncio.Queue()
+        logged: "asyncio.Queue[int]" = asyncio.Queue()
         await driver.start(background(log, signal, logged=lambda: logged.put_nowait(1)))
         assert log == ["first"]
         signal.fire()
@@ -151,10 +160,11 @@ def test_asyncio_driver_start_resolves_at_detach() -> None:
 
 
 def test_a_deadline_in_the_background_resumes_with_false() -> None:
-    client, log, signal = FakeClient(), [], Signal()
+    client, signal = FakeClient(), Signal()
+    log: List[Any] = []
     resumed = threading.Event()
 
-    def waiting():
+    def waiting() -> Generator[Step, Any, None]:
         yield Detach()
         log.append((yield WaitForEvent(signal, deadline=time.monotonic() + 0.05)))
         resumed.set()

@@ -116,6 +116,7 @@ class FakeServer:
     def process(self) -> None:
         read = self.requests.popleft()
         request = read.request
+        assert isinstance(request, (rq.GetData, rq.GetChildren, rq.Exists))
         path = request.path
         node = self.nodes.get(path)
         watch = getattr(request, "watcher", None) is not None
