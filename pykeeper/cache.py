@@ -2,42 +2,17 @@
 `cached_exists` answer from.
 
 The first read of a path goes to the server and arms a one-shot watch; the
-answer is kept until that watch fires, and every later read of the path is
-answered from memory (one dict lookup, no round trip). A missing node is
-cached too, under an exists watch that fires when it is created.
+answer is kept until that watch fires; later reads are one dict lookup. A
+missing node is cached too, under an exists watch.
 
-Why it is never stale
----------------------
-The watches are *inline* watchers: `ZooKeeper._deliver` calls them on the
-thread that reads the notification (the I/O thread, or a blocking call
-reading its own reply: one thread at a time, in arrival order) while it
-processes it, so an entry is gone before any later reply (or any caller
-woken by one) can be seen. A miss stores its
-answer in the reply future's done-callback. That callback normally runs on
-the I/O thread in reply order, before any notification sent after the read;
-but a callback added after the reply was already processed runs late, in
-the caller's thread. So each miss is an in-flight `_Fetch`, and an
-invalidation that reaches a path with a fetch in flight marks the fetch
-stale: its answer is still returned to its callers (it was the truth when
-it was read) but never stored. Whichever thread runs the store, it cannot
-outlive an event already received.
+- Never stale: the watches are inline (run as the event is decoded), and a
+  miss whose path is invalidated while in flight is answered but not stored.
+- Disconnected: entries keep being served; a reconnect's SetWatches fires
+  what changed meanwhile; expiry, close or failed auth drop everything.
+- Bounded: at most `max_entries` entries, least recently used dropped first
+  (CLOCK: a hit only sets a flag).
 
-Disconnects, reconnects, expiry
--------------------------------
-While disconnected, entries keep being served (their watches are still
-armed in the client's table). On reconnect the client re-arms them with
-SetWatches and the last zxid it saw, so the server fires every watch whose
-node changed while the client was away, and those entries are dropped. On
-session expiry every armed watcher receives the expired event on the I/O
-thread: the whole cache is dropped. Closing the client (or a failed
-authentication) drops it too.
-
-Size
-----
-At most `max_entries` entries (all three kinds together); past that, the
-least recently used ones are dropped (CLOCK, i.e. second chance: a hit only
-sets a flag, so hits take no lock). A dropped entry's watch stays armed
-until it fires or the session ends; it then finds nothing to drop.
+The reasoning is in docs/design.md, "Cached reads".
 """
 
 from __future__ import annotations
@@ -156,7 +131,9 @@ class NodeCache:
     # -- reads (the hot path first) ----------------------------------------------
 
     def get(self, path: str) -> Tuple[bytes, Stat]:
-        """Like client.get(path), answered from memory when possible."""
+        """Like client.get(path), answered from memory when possible; a miss
+        blocks for one round trip (under the client's retry policy).
+        Raises NoNodeException (cached too) or the read's error."""
         entry = self._data.get(path)
         if entry is not None:
             entry.used = True
@@ -167,7 +144,8 @@ class NodeCache:
         return cast(Tuple[bytes, Stat], self._miss(GET, path))
 
     def get_children(self, path: str) -> List[str]:
-        """Like client.get_children(path) (a new list each call)."""
+        """Like client.get_children(path) (a new list each call); blocks as
+        get() does on a miss."""
         entry = self._children.get(path)
         if entry is not None:
             entry.used = True
@@ -178,7 +156,8 @@ class NodeCache:
         return cast(List[str], self._miss(CHILDREN, path))
 
     def exists(self, path: str) -> Optional[Stat]:
-        """Like client.exists(path)."""
+        """Like client.exists(path): the Stat or None; blocks as get() does
+        on a miss."""
         entry = self._exists.get(path)
         if entry is not None:
             entry.used = True

@@ -22,6 +22,10 @@ thread; in the background, a parked helper resumes in the thread that
 fires its signal: the event thread, for watchers and listeners), and
 `AsyncioDriver` for the asyncio client (awaiting). A helper touches its
 client only through `HelperClient` (and `retry`, which each driver calls).
+
+A `Signal` is itself a watcher: `yield Call(ops.exists, path, signal)` then
+`yield WaitForEvent(signal, deadline, after=generation)` waits for the
+watch (how a recipe waits for its predecessor's node to go).
 """
 
 from __future__ import annotations
