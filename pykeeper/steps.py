@@ -186,6 +186,10 @@ class Signal:
         for waiter in waiters:
             waiter()
 
+    def __call__(self, *_: Any) -> None:
+        """As a watcher (or listener): fire."""
+        self.fire()
+
     def park(self, waiter: Callable[[], None], after: Optional[int]) -> bool:
         """Call `waiter()` at the next fire; False (and no call) if it has
         fired since generation `after` already."""

@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+import uuid
 from concurrent.futures import Future
 from typing import Any, Callable, Generator, List
 
 import pytest
 
+import pykeeper
+import pykeeper.aio
+from pykeeper import operations as ops
 from pykeeper.protocol import requests as rq
 from pykeeper.protocol.errors import NoNodeException
 from pykeeper.steps import (
@@ -172,3 +176,47 @@ def test_a_deadline_in_the_background_resumes_with_false() -> None:
     ThreadDriver(client).start(waiting())
     assert resumed.wait(5)
     assert log == [False] and signal._waiters == []
+
+
+# -- a recipe-like helper against a real server, driven by each client -------------------
+
+def wait_for_delete(path: str, timeout: float) -> Helper[bool]:
+    """Written once: True once `path` is gone, False after `timeout` s.
+    The Signal is the exists watch's watcher."""
+    signal = Signal()
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = signal.generation
+        stat = yield Call(ops.exists, path, signal)
+        if stat is None:
+            return True
+        if not (yield WaitForEvent(signal, deadline, after=seen)):
+            return False
+
+
+def test_a_helper_waits_on_a_watch_with_the_sync_client(zk_server: Any) -> None:
+    path = "/steps-" + uuid.uuid4().hex
+    with pykeeper.ZooKeeper(zk_server.hosts) as client:
+        client.create(path)
+        driver = ThreadDriver(client)
+        assert driver.run(wait_for_delete(path, 0.05)) is False  # (the deadline)
+        result: List[bool] = []
+        waiter = threading.Thread(target=lambda: result.append(
+            driver.run(wait_for_delete(path, 20))))
+        waiter.start()
+        client.delete(path)
+        waiter.join(20)
+        assert result == [True]
+
+
+def test_a_helper_waits_on_a_watch_with_the_asyncio_client(zk_server: Any) -> None:
+    async def main() -> None:
+        path = "/steps-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            await client.create(path)
+            driver = AsyncioDriver(client)
+            assert await driver.run(wait_for_delete(path, 0.05)) is False
+            waiting = asyncio.ensure_future(driver.run(wait_for_delete(path, 20)))
+            await client.delete(path)
+            assert await asyncio.wait_for(waiting, 20) is True
+    asyncio.run(main())
