@@ -10,7 +10,7 @@ node's version back."""
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Deque, Dict, List, Set, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
