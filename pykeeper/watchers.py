@@ -32,6 +32,7 @@ asyncio client's `pykeeper.aio.DataWatch` / `ChildrenWatch` with an
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Callable, Generator, List, Optional, Tuple
 
 from .paths import validate_path
@@ -70,6 +71,9 @@ class WatchBase:
         self.client = client
         self.path = path
         self._func: Optional[Callable[..., Any]] = None
+        # Held while the function runs: stop() from another thread returns
+        # only after a call in progress, so none comes after it.
+        self._lock = threading.RLock()
         # (What the client's watch table holds; released when stopped.)
         self._trigger = Relay(self._on_event)
         self._wake = Signal()  # fired by the watch and by a reconnect after a failure
@@ -82,9 +86,10 @@ class WatchBase:
         callable, RuntimeError if the helper already has (or had) one."""
         if not callable(func):
             raise TypeError(f"{func!r} is not callable")
-        if self._func is not None or self._stopped:
-            raise RuntimeError(f"{self!r} already has a function")
-        self._func = func
+        with self._lock:
+            if self._func is not None or self._stopped:
+                raise RuntimeError(f"{self!r} already has a function")
+            self._func = func
         self.client.add_listener(self._on_state)
 
     @property
@@ -99,11 +104,12 @@ class WatchBase:
         any) is left to fire into nothing, rather than removed: a
         RemoveWatches could also remove a watch another read of this path
         is arming right now."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._trigger.release()
-        self._func = None
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._trigger.release()
+            self._func = None
         self.client.remove_listener(self._on_state)
         self._wake.fire()  # (a parked _run ends)
 
@@ -161,20 +167,21 @@ class WatchBase:
 
     def _call_func(self, value: Any, initial: bool) -> Helper[None]:
         self._rearm = False
-        func = self._func
-        if self._stopped or func is None:
-            return  # (stopped while the read was on its way)
-        key = self._key(value)
-        if key == self._last:
-            return  # seen this state already
-        self._last = key
-        try:
-            result = yield Callback(self._deliver, func, value)
-        except Exception:
-            if initial:
-                raise
-            log.exception("%r: %r raised", self, func)
-            return
+        with self._lock:  # (a Callback runs at once, in this thread: never parked here)
+            func = self._func
+            if self._stopped or func is None:
+                return  # (stopped while the read was on its way)
+            key = self._key(value)
+            if key == self._last:
+                return  # seen this state already
+            self._last = key
+            try:
+                result = yield Callback(self._deliver, func, value)
+            except Exception:
+                if initial:
+                    raise
+                log.exception("%r: %r raised", self, func)
+                return
         if result is False:
             self.stop()
 
