@@ -257,3 +257,29 @@ def test_rearmed_after_close_and_connect(client: Any, writer: Any, base: Any) ->
     assert calls.wait_until(lambda c: c[-1] == b"1")
     writer.set(path, b"2")
     assert calls.wait_until(lambda c: c[-1] == b"2")
+
+
+def test_stop_from_another_thread_waits_for_a_call_in_progress(client: Any, writer: Any,
+                                                                base: Any) -> None:
+    path = writer.create(base + "/busy", b"0")
+    started, release, stopped = threading.Event(), threading.Event(), threading.Event()
+    calls: List[bytes] = []
+
+    def on_change(data: bytes, stat: Any) -> None:
+        calls.append(data)
+        if data == b"1":
+            started.set()
+            assert release.wait(WAIT)
+
+    watch = DataWatch(client, path, on_change)
+    writer.set(path, b"1")
+    assert started.wait(WAIT)  # the call is running on the event thread
+    stopper = threading.Thread(target=lambda: (watch.stop(), stopped.set()))
+    stopper.start()
+    assert not stopped.wait(0.2)  # (bounded: stop() is still waiting for the call)
+    release.set()
+    assert stopped.wait(WAIT)
+    stopper.join(WAIT)
+    writer.set(path, b"2")
+    barrier(client, path, writer)
+    assert calls == [b"0", b"1"]
