@@ -274,7 +274,11 @@ def test_stop_from_another_thread_waits_for_a_call_in_progress(client: Any, writ
     watch = DataWatch(client, path, on_change)
     writer.set(path, b"1")
     assert started.wait(WAIT)  # the call is running on the event thread
-    stopper = threading.Thread(target=lambda: (watch.stop(), stopped.set()))
+    def stop() -> None:
+        watch.stop()
+        stopped.set()
+
+    stopper = threading.Thread(target=stop)
     stopper.start()
     assert not stopped.wait(0.2)  # (bounded: stop() is still waiting for the call)
     release.set()
