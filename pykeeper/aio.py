@@ -333,6 +333,23 @@ class ZooKeeper(ClientBase):
         a decorator."""
         return ChildrenWatch(self, path, func)
 
+    # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
+
+    def start_operation(self, op: ops.Operation) -> "Future[Any]":
+        """Send the operation's first request now (raises if it cannot be
+        sent); a Future of its answer, completed on the event loop in reply
+        order. Never blocks. For helpers (pykeeper.steps)."""
+        return ops.drive_future(op, self._send)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue fn(*args) on the event loop (thread-safe); False if the
+        client has no loop. Never blocks. For helpers (pykeeper.steps)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        loop.call_soon_threadsafe(fn, *args)
+        return True
+
 
 def _async_method(name: str) -> Callable[..., Any]:
     operation = ops.CLIENT_OPERATIONS[name]

@@ -2,42 +2,17 @@
 `cached_exists` answer from.
 
 The first read of a path goes to the server and arms a one-shot watch; the
-answer is kept until that watch fires, and every later read of the path is
-answered from memory (one dict lookup, no round trip). A missing node is
-cached too, under an exists watch that fires when it is created.
+answer is kept until that watch fires; later reads are one dict lookup. A
+missing node is cached too, under an exists watch.
 
-Why it is never stale
----------------------
-The watches are *inline* watchers: `ZooKeeper._deliver` calls them on the
-thread that reads the notification (the I/O thread, or a blocking call
-reading its own reply: one thread at a time, in arrival order) while it
-processes it, so an entry is gone before any later reply (or any caller
-woken by one) can be seen. A miss stores its
-answer in the reply future's done-callback. That callback normally runs on
-the I/O thread in reply order, before any notification sent after the read;
-but a callback added after the reply was already processed runs late, in
-the caller's thread. So each miss is an in-flight `_Fetch`, and an
-invalidation that reaches a path with a fetch in flight marks the fetch
-stale: its answer is still returned to its callers (it was the truth when
-it was read) but never stored. Whichever thread runs the store, it cannot
-outlive an event already received.
+- Never stale: the watches are inline (run as the event is decoded), and a
+  miss whose path is invalidated while in flight is answered but not stored.
+- Disconnected: entries keep being served; a reconnect's SetWatches fires
+  what changed meanwhile; expiry, close or failed auth drop everything.
+- Bounded: at most `max_entries` entries, least recently used dropped first
+  (CLOCK: a hit only sets a flag).
 
-Disconnects, reconnects, expiry
--------------------------------
-While disconnected, entries keep being served (their watches are still
-armed in the client's table). On reconnect the client re-arms them with
-SetWatches and the last zxid it saw, so the server fires every watch whose
-node changed while the client was away, and those entries are dropped. On
-session expiry every armed watcher receives the expired event on the I/O
-thread: the whole cache is dropped. Closing the client (or a failed
-authentication) drops it too.
-
-Size
-----
-At most `max_entries` entries (all three kinds together); past that, the
-least recently used ones are dropped (CLOCK, i.e. second chance: a hit only
-sets a flag, so hits take no lock). A dropped entry's watch stays armed
-until it fires or the session ends; it then finds nothing to drop.
+The reasoning is in docs/design.md, "Cached reads".
 """
 
 from __future__ import annotations
@@ -46,15 +21,14 @@ import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple, cast
 
+from . import operations as ops
 from .paths import validate_path
 from .protocol.errors import NoNodeException
 from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-from .retry import current_attempt, run_with_retry
-
-if TYPE_CHECKING:
-    from .client import ZooKeeper
+from .retry import RetryPolicy, current_attempt, run_with_retry
+from .steps import HelperClient
 
 log = logging.getLogger("pykeeper")
 
@@ -75,6 +49,14 @@ _MAX_ROUNDS = 5
 _SESSION_GONE = (KeeperState.EXPIRED, KeeperState.CLOSED, KeeperState.AUTH_FAILED)
 
 
+class CacheClient(HelperClient, Protocol):
+    """What a NodeCache needs of its client (both clients have it)."""
+
+    retry_policy: Optional[RetryPolicy]
+
+    def wait_until_connected(self, timeout: Optional[float] = None) -> Any: ...
+
+
 class _Entry:
     __slots__ = ("value", "used")
 
@@ -89,7 +71,7 @@ class _Fetch:
     __slots__ = ("future", "stale", "rounds")
 
     def __init__(self) -> None:
-        self.future: Future = Future()
+        self.future: "Future[Any]" = Future()
         self.stale = False
         self.rounds = 0
 
@@ -129,7 +111,7 @@ class NodeCache:
     Thread-safe. Concurrent misses of one path share one server request.
     """
 
-    def __init__(self, client: "ZooKeeper", max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, client: "CacheClient", max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         self._client = client
         self._lock = threading.Lock()
         self._data: Dict[str, _Entry] = {}
@@ -149,18 +131,21 @@ class NodeCache:
     # -- reads (the hot path first) ----------------------------------------------
 
     def get(self, path: str) -> Tuple[bytes, Stat]:
-        """Like client.get(path), answered from memory when possible."""
+        """Like client.get(path), answered from memory when possible; a miss
+        blocks for one round trip (under the client's retry policy).
+        Raises NoNodeException (cached too) or the read's error."""
         entry = self._data.get(path)
         if entry is not None:
             entry.used = True
             value = entry.value
             if value is not MISSING:
-                return value
+                return cast(Tuple[bytes, Stat], value)
             raise NoNodeException(path=path)
-        return self._miss(GET, path)
+        return cast(Tuple[bytes, Stat], self._miss(GET, path))
 
     def get_children(self, path: str) -> List[str]:
-        """Like client.get_children(path) (a new list each call)."""
+        """Like client.get_children(path) (a new list each call); blocks as
+        get() does on a miss."""
         entry = self._children.get(path)
         if entry is not None:
             entry.used = True
@@ -168,15 +153,16 @@ class NodeCache:
             if value is not MISSING:
                 return list(value)
             raise NoNodeException(path=path)
-        return self._miss(CHILDREN, path)
+        return cast(List[str], self._miss(CHILDREN, path))
 
     def exists(self, path: str) -> Optional[Stat]:
-        """Like client.exists(path)."""
+        """Like client.exists(path): the Stat or None; blocks as get() does
+        on a miss."""
         entry = self._exists.get(path)
         if entry is not None:
             entry.used = True
-            return entry.value
-        return self._miss(EXISTS, path)
+            return cast(Optional[Stat], entry.value)
+        return cast(Optional[Stat], self._miss(EXISTS, path))
 
     # -- management ------------------------------------------------------------------
 
@@ -266,6 +252,7 @@ class NodeCache:
                     self.misses += 1
         if entry is not None:
             return True, entry.value
+        assert fetch is not None
         if start:
             self._send(kind, path, fetch)
         return False, fetch.future
@@ -284,24 +271,26 @@ class NodeCache:
         watcher = self._watchers[kind]
         try:
             if kind == GET:
-                future = client.get_async(path, watcher=watcher)
+                op = ops.get(client, path, watcher)
             elif kind == CHILDREN:
-                future = client.get_children_async(path, watcher=watcher)
+                op = ops.get_children(client, path, watcher)
             else:
-                future = client.exists_async(path, watcher=watcher)
+                op = ops.exists(client, path, watcher)
+            future = client.start_operation(op)
         except BaseException as exc:
             self._finish(kind, path, fetch, error=exc)
             return
         future.add_done_callback(lambda f: self._on_read(kind, path, fetch, f))
 
-    def _on_read(self, kind: str, path: str, fetch: _Fetch, future: Future) -> None:
+    def _on_read(self, kind: str, path: str, fetch: _Fetch, future: "Future[Any]") -> None:
         try:
             result = future.result()
         except NoNodeException:
             # get/get_children of a missing node arm no watch: arm an exists
             # watch, so that the node's creation drops the cached "missing".
             try:
-                check = self._client.exists_async(path, watcher=self._watchers[kind])
+                check = self._client.start_operation(
+                    ops.exists(self._client, path, self._watchers[kind]))
             except BaseException as exc:
                 self._finish(kind, path, fetch, error=exc)
                 return
@@ -314,7 +303,7 @@ class NodeCache:
             result = tuple(result)
         self._finish(kind, path, fetch, result)
 
-    def _on_check(self, kind: str, path: str, fetch: _Fetch, future: Future) -> None:
+    def _on_check(self, kind: str, path: str, fetch: _Fetch, future: "Future[Any]") -> None:
         try:
             stat = future.result()
         except BaseException as exc:

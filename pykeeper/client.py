@@ -573,6 +573,19 @@ class ZooKeeper(ClientBase):
 
     def _run_on_event_thread(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue fn(*args) on the event thread (False if the client is closed)."""
+        return self.call_soon(fn, *args)
+
+    # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
+
+    def start_operation(self, op: ops.Operation) -> "Future[Any]":
+        """Send the operation's first request now (raises if it cannot be
+        sent); a Future of its answer, completed on the I/O thread in reply
+        order. Never blocks. For helpers (pykeeper.steps)."""
+        return ops.drive_future(op, self._send)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue fn(*args) on the event thread; False if the client is
+        closed. Never blocks. For helpers (pykeeper.steps)."""
         events = self._events
         if events is None:
             return False

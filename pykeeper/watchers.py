@@ -23,17 +23,18 @@ from it, or calling `stop()`, stops the helper: the client then holds no
 reference to it or to the function.
 
 What a helper reads, what counts as a change and when it re-reads is
-written once here (`WatchBase` and the two kinds); the asyncio client's
-`pykeeper.aio.DataWatch` / `ChildrenWatch` only drive it by awaiting.
+written once here, as a generator of steps (`WatchBase._run`, see
+pykeeper.steps); the sync helpers drive it with a `ThreadDriver`, the
+asyncio client's `pykeeper.aio.DataWatch` / `ChildrenWatch` with an
+`AsyncioDriver`.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Generator, List, Optional, Tuple
+from typing import Any, Callable, Generator, List, Optional, Tuple
 
-from . import operations as ops
 from .paths import validate_path
 from .protocol import requests as rq
 from .protocol.errors import (
@@ -41,76 +42,76 @@ from .protocol.errors import (
     OperationTimeoutException, SessionExpiredException, ZooKeeperException,
 )
 from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-
-if TYPE_CHECKING:
-    from .client import ZooKeeper
+from .steps import (
+    Call, Callback, Detach, Helper, HelperClient, Relay, Signal, SyncHelperClient,
+    ThreadDriver, WaitForEvent,
+)
 
 log = logging.getLogger("pykeeper")
+
+__all__ = ["DataWatch", "ChildrenWatch", "WatchBase"]
 
 # Errors after which the helper re-reads once the client is connected again.
 TRANSIENT = (ConnectionLossException, OperationTimeoutException, SessionExpiredException,
              ClientClosedException)
 _REMOVED = (EventType.DATA_WATCH_REMOVED, EventType.CHILD_WATCH_REMOVED,
             EventType.PERSISTENT_WATCH_REMOVED)
-_NOTHING = object()
-
-
-class _Trigger:
-    """What the client's watch table holds: it forwards events to the helper
-    while the helper runs, and lets go of it when stopped, so that a watch
-    still armed on the server keeps nothing alive."""
-
-    __slots__ = ("target", "__weakref__")
-
-    def __init__(self, target: "WatchBase") -> None:
-        self.target: Optional[WatchBase] = target
-
-    def __call__(self, event: WatchedEvent) -> None:
-        target = self.target
-        if target is not None:
-            target._on_event(event)
-
-    def __repr__(self) -> str:
-        return f"<pykeeper watch trigger for {self.target!r}>"
+_NOTHING: Any = object()
 
 
 class WatchBase:
-    """What both clients' watch helpers share: the state, the read (an
-    operation, see pykeeper.operations), what counts as a change, and
-    when to read again. Subclasses say how to run `_refresh`."""
+    """What both clients' watch helpers are: the state, the read, what
+    counts as a change and when to read again, all in `_run` (a helper
+    generator, see pykeeper.steps). Subclasses give the read (`_read`),
+    the change key (`_key`) and how the function is called (`_deliver`);
+    the fronts only say how `_run` is driven."""
 
-    def __init__(self, client: Any, path: str) -> None:
+    def __init__(self, client: HelperClient, path: str) -> None:
         validate_path(path)
         self.client = client
         self.path = path
         self._func: Optional[Callable[..., Any]] = None
-        self._trigger = _Trigger(self)
+        # Held while the function runs: stop() from another thread returns
+        # only after a call in progress, so none comes after it.
+        self._lock = threading.RLock()
+        # (What the client's watch table holds; released when stopped.)
+        self._trigger = Relay(self._on_event)
+        self._wake = Signal()  # fired by the watch and by a reconnect after a failure
         self._stopped = False
         self._rearm = False
         self._last: Any = _NOTHING
 
     def _take(self, func: Callable[..., Any]) -> None:
+        """Take `func` and follow the client's states. TypeError if it is not
+        callable, RuntimeError if the helper already has (or had) one."""
         if not callable(func):
             raise TypeError(f"{func!r} is not callable")
-        if self._func is not None or self._stopped:
-            raise RuntimeError(f"{self!r} already has a function")
-        self._func = func
+        with self._lock:
+            if self._func is not None or self._stopped:
+                raise RuntimeError(f"{self!r} already has a function")
+            self._func = func
+        self.client.add_listener(self._on_state)
 
     @property
     def stopped(self) -> bool:
+        """True once stopped (by stop(), the function returning False, a
+        failed first read, or its watch removed)."""
         return self._stopped
 
     def stop(self) -> None:
         """Stop: the function is not called again. Idempotent; safe from the
-        function itself. The watch armed on the server (if any) is left to
-        fire into nothing, rather than removed: a RemoveWatches could also
-        remove a watch another read of this path is arming right now."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._trigger.target = None
-        self._func = None
+        function itself; never blocks. The watch armed on the server (if
+        any) is left to fire into nothing, rather than removed: a
+        RemoveWatches could also remove a watch another read of this path
+        is arming right now."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._trigger.release()
+            self._func = None
         self.client.remove_listener(self._on_state)
+        self._wake.fire()  # (a parked _run ends)
 
     def _on_event(self, event: WatchedEvent) -> None:
         if event.type == EventType.NONE:
@@ -122,77 +123,102 @@ class WatchBase:
             log.info("%r stopped: its watch was removed", self)
             self.stop()
             return
-        self._refresh_soon()
+        self._wake.fire()
 
     def _on_state(self, state: Any) -> None:
         if state in ("connected", "connected_readonly"):
             if self._rearm:
-                self._refresh_soon()
+                self._wake.fire()
         elif state in ("expired_session", "closed"):
             self._rearm = True
 
-    def _refresh_soon(self) -> None:
-        raise NotImplementedError
-
-    def _read_failed(self, exc: BaseException, initial: bool) -> None:
-        """Raise `exc` for the first read; otherwise read again after the
-        next reconnect (the watch is not armed)."""
-        if initial:
-            raise exc
-        if not isinstance(exc, TRANSIENT):
-            log.error("%r could not read %s; will retry after a reconnect", self, self.path,
-                      exc_info=exc)
-        self._rearm = True
-
-    def _function_for(self, value: Any) -> Optional[Callable[..., Any]]:
-        """The function to call with `value`, just read; None if the helper
-        was stopped meanwhile or the function has seen this state."""
-        self._rearm = False
-        func = self._func
-        if self._stopped or func is None:
-            return None
-        key = self._key(value)
-        if key == self._last:
-            return None
-        self._last = key
-        return func
-
-    def _call_failed(self, func: Any, initial: bool) -> None:
-        """(in an except block) The first call's error is raised; later
-        ones are logged."""
-        if initial:
+    def _run(self) -> Helper[None]:
+        """The helper, written once: read (arming the watch), call the
+        function if the state is new, wait for the watch (or a reconnect
+        after a failure), again. The first read is retried under the
+        client's policy and its failure (or the first call's error) is
+        raised, the helper stopped; `Detach` follows the first call."""
+        initial = True
+        try:
+            while not self._stopped:
+                seen = self._wake.generation
+                value = _NOTHING
+                try:
+                    value = yield Call(self._read, retry=initial)
+                except ZooKeeperException as exc:
+                    if initial:
+                        raise
+                    if not isinstance(exc, TRANSIENT):
+                        log.error("%r could not read %s; will retry after a reconnect", self,
+                                  self.path, exc_info=exc)
+                    self._rearm = True
+                if value is not _NOTHING:
+                    yield from self._call_func(value, initial)
+                if initial:
+                    initial = False
+                    yield Detach()
+                if self._stopped:
+                    return
+                yield WaitForEvent(self._wake, after=seen)
+        except BaseException:
+            if initial:
+                self.stop()
             raise
-        log.exception("%r: %r raised", self, func)
+
+    def _call_func(self, value: Any, initial: bool) -> Helper[None]:
+        self._rearm = False
+        with self._lock:  # (a Callback runs at once, in this thread: never parked here)
+            func = self._func
+            if self._stopped or func is None:
+                return  # (stopped while the read was on its way)
+            key = self._key(value)
+            if key == self._last:
+                return  # seen this state already
+            self._last = key
+            try:
+                result = yield Callback(self._deliver, func, value)
+            except Exception:
+                if initial:
+                    raise
+                log.exception("%r: %r raised", self, func)
+                return
+        if result is False:
+            self.stop()
 
     # -- per kind ------------------------------------------------------------------
 
-    def _read(self) -> Generator[rq.Request, Any, Any]:
+    def _read(self, client: HelperClient) -> Generator[rq.Request, Any, Any]:
         """The read, as an operation: arms the watch, returns the value."""
         raise NotImplementedError
 
     def _key(self, value: Any) -> Any:
         raise NotImplementedError
 
-    def _deliver(self, func: Any, value: Any) -> Any:
+    def _deliver(self, func: Callable[..., Any], value: Any) -> Any:
         raise NotImplementedError
 
     def _exists_or_missing(self) -> Generator[rq.Request, Any, bool]:
         """Arm an exists watch; True if the node exists after all."""
-        stat = yield from ops.exists(self.client, self.path, self._trigger)
-        return stat is not None
+        try:
+            yield rq.Exists(self.path, self._trigger)
+        except NoNodeException:
+            return False
+        return True
 
     def __repr__(self) -> str:
         state = "stopped" if self._stopped else "running"
         return f"<pykeeper.{type(self).__name__} {self.path!r} {state}>"
 
 
-class DataKind:
+class DataKind(WatchBase):
     """A DataWatch's read: the node's (data, stat), or (None, None)."""
 
-    def _read(self: Any) -> Generator[rq.Request, Any, Tuple[Optional[bytes], Optional[Stat]]]:
+    def _read(self, client: HelperClient
+              ) -> Generator[rq.Request, Any, Tuple[Optional[bytes], Optional[Stat]]]:
         while True:
             try:
-                return (yield rq.GetData(self.path, self._trigger))
+                value: Tuple[bytes, Stat] = yield rq.GetData(self.path, self._trigger)
+                return value
             except NoNodeException:
                 if not (yield from self._exists_or_missing()):
                     return None, None
@@ -202,14 +228,15 @@ class DataKind:
         stat = value[1]
         return None if stat is None else (stat.czxid, stat.mzxid)
 
-    def _deliver(self, func: Any, value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
+    def _deliver(self, func: Callable[..., Any],
+                 value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
         return func(*value)
 
 
-class ChildrenKind:
+class ChildrenKind(WatchBase):
     """A ChildrenWatch's read: the sorted child names, or None."""
 
-    def _read(self: Any) -> Generator[rq.Request, Any, Optional[List[str]]]:
+    def _read(self, client: HelperClient) -> Generator[rq.Request, Any, Optional[List[str]]]:
         while True:
             try:
                 children, _ = yield rq.GetChildren(self.path, self._trigger)
@@ -221,68 +248,31 @@ class ChildrenKind:
     def _key(self, value: Optional[List[str]]) -> Any:
         return None if value is None else tuple(value)
 
-    def _deliver(self, func: Any, value: Optional[List[str]]) -> Any:
+    def _deliver(self, func: Callable[..., Any], value: Optional[List[str]]) -> Any:
         return func(None if value is None else list(value))
 
 
 class _Watch(WatchBase):
-    """The sync client's helper: reads block the calling (event) thread."""
+    """The sync client's front: `_run` driven by a ThreadDriver."""
 
-    def __init__(self, client: "ZooKeeper", path: str,
+    def __init__(self, client: SyncHelperClient, path: str,
                  func: Optional[Callable[..., Any]] = None) -> None:
         super().__init__(client, path)
-        self._lock = threading.RLock()
+        self._driver = ThreadDriver(client)
         if func is not None:
             self(func)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Start calling `func` (usable as a decorator; returns `func`).
 
-        The first call happens here, in this thread. Raises the client's
-        error (after its retry policy, if it has one) if the first read
-        fails; the helper is then stopped.
+        The first read and call happen here, in this thread (blocking for
+        the read, under the client's retry policy if it has one); later
+        calls on the client's event thread. Raises the first read's error,
+        or the first call's; the helper is then stopped.
         """
-        with self._lock:
-            self._take(func)
-        self.client.add_listener(self._on_state)
-        try:
-            self._refresh(initial=True)
-        except BaseException:
-            self.stop()
-            raise
+        self._take(func)
+        self._driver.start(self._run())
         return func
-
-    def stop(self) -> None:
-        with self._lock:
-            super().stop()
-
-    def _refresh_soon(self) -> None:
-        self._refresh()
-
-    def _read_now(self) -> Any:
-        # Through the future twin even on the event thread: the client's
-        # retry policy must not block it; a failure re-arms on reconnect.
-        return ops.drive_future(self._read(), self.client._send).result()
-
-    def _refresh(self, initial: bool = False) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            try:
-                value = self.client.retry(self._read_now) if initial else self._read_now()
-            except ZooKeeperException as exc:
-                self._read_failed(exc, initial)
-                return
-            func = self._function_for(value)
-            if func is None:
-                return
-            try:
-                result = self._deliver(func, value)
-            except Exception:
-                self._call_failed(func, initial)
-                return
-            if result is False:
-                self.stop()
 
 
 class DataWatch(DataKind, _Watch):

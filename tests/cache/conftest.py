@@ -10,16 +10,15 @@ FaultProxy's hosts), each recording the states it passes through in
 from __future__ import annotations
 
 import uuid
-from typing import Callable, Iterator
-
 import pytest
+from typing import Any, Callable, Iterator
 
 import pykeeper
 
 from ..resilience.conftest import _factory
 
 
-def _clients(kind: str, zk_server) -> Iterator[Callable[..., object]]:
+def _clients(kind: str, zk_server: Any) -> Iterator[Callable[..., object]]:
     """The resilience tests' client factory, with zk_server's hosts by default."""
     factory = _factory(kind)
     make = next(factory)
@@ -28,22 +27,22 @@ def _clients(kind: str, zk_server) -> Iterator[Callable[..., object]]:
 
 
 @pytest.fixture
-def make_client(zk_server) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
+def make_client(zk_server: Any) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
     yield from _clients("sync", zk_server)
 
 
 @pytest.fixture
-def client(make_client) -> pykeeper.ZooKeeper:
+def client(make_client: Any) -> pykeeper.ZooKeeper:
     return make_client()
 
 
 @pytest.fixture
-def writer(make_client) -> pykeeper.ZooKeeper:
+def writer(make_client: Any) -> pykeeper.ZooKeeper:
     return make_client()
 
 
 @pytest.fixture
-def base(writer) -> Iterator[str]:
+def base(writer: Any) -> Iterator[str]:
     """A fresh node "/c-<uuid>", removed with everything below it afterwards."""
     path = "/c-" + uuid.uuid4().hex
     writer.create(path)
@@ -53,7 +52,8 @@ def base(writer) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sync", "asyncio"])
-def make_any_client(request: pytest.FixtureRequest, zk_server) -> Iterator[Callable[..., object]]:
+def make_any_client(request: pytest.FixtureRequest,
+                    zk_server: Any) -> Iterator[Callable[..., object]]:
     """Like make_client, once with the sync client and once with the asyncio
     one (driven from the test's threads through an AsyncioFacade)."""
     yield from _clients(request.param, zk_server)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 import pykeeper
 from pykeeper import NoNodeException, Stat
 
 from ..client.sync_client_helpers import WAIT, Recorder, packets_received  # noqa: F401
+
+__all__ = ["WAIT", "Recorder", "packets_received", "Tree", "callback_thread", "child",
+           "full_read", "create_tree", "churn", "delete_tree", "Monotonic", "TreeLog"]
 
 Tree = Dict[str, Tuple[bytes, Stat, List[str]]]
 
@@ -156,7 +159,7 @@ class TreeLog:
 
     def __init__(self) -> None:
         self.events: List[Any] = []
-        self.threads: set = set()
+        self.threads: Set[str] = set()
         self.violations: List[str] = []
         self.present: Dict[str, Tuple[int, int]] = {}
         self._cond = threading.Condition()

@@ -10,26 +10,28 @@ import gc
 import threading
 import time
 import uuid
+from typing import Any, Dict
 
 import pytest
 
 import pykeeper
+import pykeeper.testing
 from pykeeper import NoNodeException, RetryPolicy
 
 from .helpers import WAIT, Monotonic, Recorder, churn, full_read, packets_received
 
 
-def server_packets(zk_server, client) -> int:
+def server_packets(zk_server: Any, client: Any) -> int:
     return packets_received(zk_server, client.session_id)
 
 
-def pings_bound(client, seconds: float) -> int:
+def pings_bound(client: Any, seconds: float) -> int:
     """How many pings the client may have sent in `seconds` (one per third
     of the session timeout when idle), plus one for the interval in progress."""
     return int(seconds / (client.negotiated_session_timeout / 3)) + 1
 
 
-def changed_event_seen(client, path: str) -> Recorder:
+def changed_event_seen(client: Any, path: str) -> Recorder:
     """A watcher of the reading client itself: once it has fired, the client
     has received the event, so the cache must already be past it."""
     seen = Recorder()
@@ -40,7 +42,7 @@ def changed_event_seen(client, path: str) -> Recorder:
 # -- answered from memory -----------------------------------------------------------------
 
 
-def test_hits_send_nothing_to_the_server(zk_server, client, base):
+def test_hits_send_nothing_to_the_server(zk_server: Any, client: Any, base: Any) -> None:
     path = client.create(base + "/hot", b"v1")
     client.create(path + "/kid")
     assert client.cached_get(path) == client.get(path)
@@ -64,14 +66,14 @@ def test_hits_send_nothing_to_the_server(zk_server, client, base):
     assert after - before <= pings_bound(client, elapsed), (before, after, elapsed)
 
 
-def test_a_miss_costs_one_request(zk_server, client, base):
+def test_a_miss_costs_one_request(zk_server: Any, client: Any, base: Any) -> None:
     path = client.create(base + "/n", b"x")
     before = server_packets(zk_server, client)
     client.cached_get(path)
     assert server_packets(zk_server, client) - before <= 1 + pings_bound(client, 0.5)
 
 
-def test_children_list_is_a_copy(client, base):
+def test_children_list_is_a_copy(client: Any, base: Any) -> None:
     client.create(base + "/a")
     names = client.cached_get_children(base)
     names.append("junk")
@@ -81,7 +83,7 @@ def test_children_list_is_a_copy(client, base):
 # -- invalidated by events ------------------------------------------------------------------
 
 
-def test_change_is_seen_once_the_event_arrived(client, writer, base):
+def test_change_is_seen_once_the_event_arrived(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/cfg", b"v1")
     assert client.cached_get(path)[0] == b"v1"
     assert client.cached_exists(path).version == 0
@@ -94,7 +96,7 @@ def test_change_is_seen_once_the_event_arrived(client, writer, base):
     assert client.cached_exists(path).version == 1
 
 
-def test_entry_is_gone_before_any_watcher_runs(client, writer, base):
+def test_entry_is_gone_before_any_watcher_runs(client: Any, writer: Any, base: Any) -> None:
     """The cache's watcher runs on the I/O thread, before the event reaches
     the event thread: even a watcher armed before the cache's own, reading
     the cache from inside its callback, finds the new value."""
@@ -107,7 +109,7 @@ def test_entry_is_gone_before_any_watcher_runs(client, writer, base):
     assert inside.calls == [b"v2"]
 
 
-def test_delete_and_recreate(client, writer, base):
+def test_delete_and_recreate(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/d", b"v1")
     client.cached_get(path)
     seen = changed_event_seen(client, path)
@@ -124,7 +126,8 @@ def test_delete_and_recreate(client, writer, base):
     assert client.cached_exists(path) is not None
 
 
-def test_missing_node_is_cached_until_created(zk_server, client, writer, base):
+def test_missing_node_is_cached_until_created(zk_server: Any, client: Any, writer: Any,
+                                              base: Any) -> None:
     path = base + "/later"
     with pytest.raises(NoNodeException):
         client.cached_get(path)
@@ -151,7 +154,7 @@ def test_missing_node_is_cached_until_created(zk_server, client, writer, base):
     assert client.cached_get_children(path) in ([], ["kid"])
 
 
-def test_children_follow_the_child_events(client, writer, base):
+def test_children_follow_the_child_events(client: Any, writer: Any, base: Any) -> None:
     assert client.cached_get_children(base) == []
     seen = Recorder()
     client.get_children(base, watcher=seen)
@@ -166,7 +169,7 @@ def test_children_follow_the_child_events(client, writer, base):
     assert client.cached_get_children(base) == []
 
 
-def test_child_event_refreshes_the_cached_stat(client, writer, base):
+def test_child_event_refreshes_the_cached_stat(client: Any, writer: Any, base: Any) -> None:
     assert client.cached_get(base)[1].numChildren == 0
     assert client.cached_get_children(base) == []
     seen = Recorder()
@@ -176,7 +179,7 @@ def test_child_event_refreshes_the_cached_stat(client, writer, base):
     assert client.cached_get(base)[1].numChildren == 1
 
 
-def test_deleting_the_parent_drops_its_children_list(client, writer, base):
+def test_deleting_the_parent_drops_its_children_list(client: Any, writer: Any, base: Any) -> None:
     parent = writer.create(base + "/p")
     writer.create(parent + "/k")
     assert client.cached_get_children(parent) == ["k"]
@@ -188,7 +191,7 @@ def test_deleting_the_parent_drops_its_children_list(client, writer, base):
         client.cached_get_children(parent)
 
 
-def test_removed_watch_drops_the_entry(client, writer, base):
+def test_removed_watch_drops_the_entry(client: Any, writer: Any, base: Any) -> None:
     """A user's remove_watches takes the cache's watch too: the entry goes."""
     path = writer.create(base + "/rw", b"v1")
     client.cached_get(path)
@@ -200,7 +203,8 @@ def test_removed_watch_drops_the_entry(client, writer, base):
 # -- management -------------------------------------------------------------------------------
 
 
-def test_concurrent_misses_share_one_request(zk_server, zk_proxy, make_client, writer, base):
+def test_concurrent_misses_share_one_request(zk_server: Any, zk_proxy: Any, make_client: Any,
+                                             writer: Any, base: Any) -> None:
     path = writer.create(base + "/shared", b"x")
     client = make_client(zk_proxy.hosts)  # (a session of zk_server, through the proxy)
     zk_proxy.set_latency(0.3)
@@ -225,7 +229,8 @@ def test_concurrent_misses_share_one_request(zk_server, zk_proxy, make_client, w
     assert sent <= 1 + pings_bound(client, time.monotonic() - began)
 
 
-def test_size_is_bounded_and_recently_used_entries_stay(zk_server, client, writer, base):
+def test_size_is_bounded_and_recently_used_entries_stay(zk_server: Any, client: Any, writer: Any,
+                                                        base: Any) -> None:
     cache = client.node_cache
     cache.max_entries = 50
     paths = [writer.create(f"{base}/n{i:03d}", str(i)) for i in range(200)]
@@ -250,7 +255,7 @@ def test_size_is_bounded_and_recently_used_entries_stay(zk_server, client, write
         cache.max_entries = 0
 
 
-def test_cache_clear(zk_server, client, base):
+def test_cache_clear(zk_server: Any, client: Any, base: Any) -> None:
     path = client.create(base + "/x", b"1")
     other = client.create(base + "/y", b"1")
     client.cached_get(path)
@@ -267,7 +272,8 @@ def test_cache_clear(zk_server, client, base):
         client.cache_clear("relative")
 
 
-def test_invalidation_during_a_miss_keeps_its_answer_out(zk_proxy, make_client, writer, base):
+def test_invalidation_during_a_miss_keeps_its_answer_out(zk_proxy: Any, make_client: Any,
+                                                         writer: Any, base: Any) -> None:
     """The stale flag: an invalidation that reaches a path while its miss is
     in flight (as when the miss's callback runs after later events) keeps
     the answer from being stored. (Drives the invalidation directly: the
@@ -286,7 +292,7 @@ def test_invalidation_during_a_miss_keeps_its_answer_out(zk_proxy, make_client, 
     assert path not in client.node_cache
 
 
-def test_is_ephemeral_through_the_cache(zk_server, client, base):
+def test_is_ephemeral_through_the_cache(zk_server: Any, client: Any, base: Any) -> None:
     eph = client.create(base + "/e", ephemeral=True)
     per = client.create(base + "/p")
     assert client.is_ephemeral(eph, cache=True)
@@ -298,7 +304,7 @@ def test_is_ephemeral_through_the_cache(zk_server, client, base):
         client.is_ephemeral(base + "/none", cache=True)
 
 
-def test_threads_read_while_entries_change(client, writer, base):
+def test_threads_read_while_entries_change(client: Any, writer: Any, base: Any) -> None:
     paths = [writer.create(f"{base}/t{i}", b"0") for i in range(10)]
     stop = threading.Event()
     errors = []
@@ -325,7 +331,7 @@ def test_threads_read_while_entries_change(client, writer, base):
 # -- coherence (acceptance) ------------------------------------------------------------------------
 
 
-def test_coherence_under_churn(make_any_client, writer, base):
+def test_coherence_under_churn(make_any_client: Any, writer: Any, base: Any) -> None:
     """A writer updates 50 nodes 200 times each in random order, deleting and
     re-creating some; a reader using cached_get never sees a version go
     back, and within 1 s of the writer stopping agrees with a fresh read."""
@@ -335,7 +341,7 @@ def test_coherence_under_churn(make_any_client, writer, base):
     stop = threading.Event()
     check = Monotonic()
 
-    def view() -> dict:
+    def view() -> Dict[str, Any]:
         out = {}
         for path in paths:
             try:
@@ -382,8 +388,9 @@ def test_coherence_under_churn(make_any_client, writer, base):
 
 
 @pytest.mark.parametrize("fault", ["refuse", "blackhole", "drop_all"])
-def test_served_through_an_outage_and_revalidated_after(fault, zk_proxy, make_any_client, writer,
-                                                        base):
+def test_served_through_an_outage_and_revalidated_after(fault: Any, zk_proxy: Any,
+                                                        make_any_client: Any, writer: Any,
+                                                        base: Any) -> None:
     path = writer.create(base + "/o", b"before")
     kid_parent = writer.create(base + "/dir")
     client = make_any_client(zk_proxy.hosts, session_timeout=3.0)
@@ -420,7 +427,8 @@ def test_served_through_an_outage_and_revalidated_after(fault, zk_proxy, make_an
     pykeeper.testing.wait_until(lambda: client.cached_exists(base + "/new") is not None, WAIT)
 
 
-def test_retry_policy_covers_a_miss_during_an_outage(zk_proxy, make_client, writer, base):
+def test_retry_policy_covers_a_miss_during_an_outage(zk_proxy: Any, make_client: Any, writer: Any,
+                                                     base: Any) -> None:
     path = writer.create(base + "/r", b"v")
     client = make_client(zk_proxy.hosts, session_timeout=4.0,
                          retry=RetryPolicy(max_tries=None, deadline=WAIT))
@@ -435,7 +443,7 @@ def test_retry_policy_covers_a_miss_during_an_outage(zk_proxy, make_client, writ
     assert got and got[0][0] == b"v"
 
 
-def expire(proxy, client, writer, during=lambda: None) -> None:
+def expire(proxy: Any, client: Any, writer: Any, during: Any = lambda: None) -> None:
     """Cut `client` off until the server has expired its session (seen as its
     ephemeral node vanishing), calling `during()` meanwhile; then let it
     reconnect, with a new session."""
@@ -454,7 +462,8 @@ def expire(proxy, client, writer, during=lambda: None) -> None:
     client.wait_until_connected(WAIT)
 
 
-def test_session_expiry_clears_the_cache(zk_proxy, make_client, writer, base):
+def test_session_expiry_clears_the_cache(zk_proxy: Any, make_client: Any, writer: Any,
+                                         base: Any) -> None:
     path = writer.create(base + "/e", b"old")
     client = make_client(zk_proxy.hosts, session_timeout=1.0)
     assert client.cached_get(path)[0] == b"old"
@@ -478,7 +487,7 @@ def test_session_expiry_clears_the_cache(zk_proxy, make_client, writer, base):
     assert client.cached_get(path)[0] == b"newer"
 
 
-def test_close_clears_the_cache(client, writer, base):
+def test_close_clears_the_cache(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/c", b"1")
     assert client.cached_get(path)[0] == b"1"
     client.close()
@@ -490,7 +499,7 @@ def test_close_clears_the_cache(client, writer, base):
     assert client.cached_get(path)[0] == b"2"
 
 
-def test_cache_does_not_keep_the_client_alive(zk_server):
+def test_cache_does_not_keep_the_client_alive(zk_server: Any) -> None:
     import weakref
     zk = pykeeper.ZooKeeper(zk_server.hosts)
     zk.connect()

@@ -10,6 +10,7 @@ would have been delivered by then."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def ev(kind: int, path: str) -> WatchedEvent:
     return WatchedEvent(kind, KeeperState.SYNC_CONNECTED, path)
 
 
-def settle(client, writer, path: str) -> None:
+def settle(client: Any, writer: Any, path: str) -> None:
     """Wait until every event of changes made so far has been delivered."""
     seen = Recorder()
     client.exists(path, watcher=seen)
@@ -34,7 +35,7 @@ def settle(client, writer, path: str) -> None:
     assert seen.wait_for(1)
 
 
-def test_persistent_watch_keeps_firing(client, writer, base):
+def test_persistent_watch_keeps_firing(client: Any, writer: Any, base: Any) -> None:
     path = base + "/p"
     events = Recorder()
     client.add_watch(path, events)  # on a node that does not exist yet
@@ -53,7 +54,7 @@ def test_persistent_watch_keeps_firing(client, writer, base):
     assert {t.name for t in events.threads} == {"pykeeper-events"}
 
 
-def test_persistent_watch_event_sequence(client, writer, base):
+def test_persistent_watch_event_sequence(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/p", b"0")
     events = Recorder()
     client.add_watch(path, events)
@@ -71,7 +72,7 @@ def test_persistent_watch_event_sequence(client, writer, base):
     ]
 
 
-def test_recursive_watch_sees_the_subtree(client, writer, base):
+def test_recursive_watch_sees_the_subtree(client: Any, writer: Any, base: Any) -> None:
     root = writer.create(base + "/r")
     events = Recorder()
     client.add_watch(root, events, recursive=True)
@@ -91,7 +92,8 @@ def test_recursive_watch_sees_the_subtree(client, writer, base):
     ]
 
 
-def test_remove_persistent_watch_tells_the_watcher_once(client, writer, base):
+def test_remove_persistent_watch_tells_the_watcher_once(client: Any, writer: Any,
+                                                        base: Any) -> None:
     path = writer.create(base + "/p")
     events, other = Recorder(), Recorder()
     client.add_watch(path, events)
@@ -107,7 +109,7 @@ def test_remove_persistent_watch_tells_the_watcher_once(client, writer, base):
         client.remove_watches(path, events, kind="persistent")
 
 
-def test_remove_recursive_watch_stops_it(client, writer, base):
+def test_remove_recursive_watch_stops_it(client: Any, writer: Any, base: Any) -> None:
     root = writer.create(base + "/r")
     events = Recorder()
     client.add_watch(root, events, recursive=True)
@@ -122,7 +124,7 @@ def test_remove_recursive_watch_stops_it(client, writer, base):
     assert len(events.calls) == 2
 
 
-def test_remove_one_shot_watches(client, writer, base):
+def test_remove_one_shot_watches(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/o")
     data, children = Recorder(), Recorder()
     client.get(path, watcher=data)
@@ -144,8 +146,9 @@ def test_remove_one_shot_watches(client, writer, base):
 
 
 @pytest.mark.parametrize("fault", ["drop_all", "refuse"])
-def test_persistent_watches_survive_a_dropped_connection(fault, zk_proxy, make_client,
-                                                         writer, base):
+def test_persistent_watches_survive_a_dropped_connection(fault: Any, zk_proxy: Any,
+                                                         make_client: Any, writer: Any,
+                                                         base: Any) -> None:
     path = writer.create(base + "/p")
     root = writer.create(base + "/r")
     client = make_client(zk_proxy.hosts, session_timeout=4.0)
@@ -182,7 +185,8 @@ def test_persistent_watches_survive_a_dropped_connection(fault, zk_proxy, make_c
     assert flat.calls == [ev(EventType.CHANGED, path)]
 
 
-def test_persistent_watchers_are_told_of_expiry(zk_proxy, make_client, writer, base):
+def test_persistent_watchers_are_told_of_expiry(zk_proxy: Any, make_client: Any, writer: Any,
+                                                base: Any) -> None:
     from .test_cached_reads import expire
     client = make_client(zk_proxy.hosts, session_timeout=1.0)
     events = Recorder()
@@ -196,7 +200,7 @@ def test_persistent_watchers_are_told_of_expiry(zk_proxy, make_client, writer, b
     assert events.calls == [WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None)]
 
 
-def test_removing_a_watch_spares_one_a_read_in_flight_is_arming(zk_server) -> None:
+def test_removing_a_watch_spares_one_a_read_in_flight_is_arming(zk_server: Any) -> None:
     """remove_watches must not delete on the server a watch that a read
     still waiting for its reply is about to arm for another watcher."""
     from pykeeper.testing import FaultProxy

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 import weakref
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
@@ -29,7 +30,7 @@ from .test_cached_reads import expire
 MODES = [pytest.param(None, id="persistent"), pytest.param(False, id="one-shot")]
 
 
-def mirror(tree: TreeCache) -> dict:
+def mirror(tree: TreeCache) -> Dict[str, Any]:
     return tree.snapshot()
 
 
@@ -51,7 +52,8 @@ def assert_exact(tree: TreeCache, reader: pykeeper.ZooKeeper, root: str,
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_initial_content_and_events(persistent, make_any_client, writer, base):
+def test_initial_content_and_events(persistent: Any, make_any_client: Any, writer: Any,
+                                    base: Any) -> None:
     client = make_any_client()
     create_tree(writer, base, [3, 4])
     writer.set(base + "/n1/n2", b"changed once")
@@ -75,11 +77,12 @@ def test_initial_content_and_events(persistent, make_any_client, writer, base):
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_follows_each_change_in_order(persistent, make_any_client, writer, base):
+def test_follows_each_change_in_order(persistent: Any, make_any_client: Any, writer: Any,
+                                      base: Any) -> None:
     client = make_any_client()
     log = TreeLog()
     tree = client.tree_cache(base, log, persistent=persistent)
-    steps = [
+    steps: List[Tuple[Callable[[], Any], Tuple[str, str]]] = [
         (lambda: writer.create(base + "/a", b"0"), ("added", base + "/a")),
         (lambda: writer.set(base + "/a", b"1"), ("updated", base + "/a")),
         (lambda: writer.create(base + "/a/b", b"x"), ("added", base + "/a/b")),
@@ -102,7 +105,8 @@ def test_follows_each_change_in_order(persistent, make_any_client, writer, base)
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_current_once_the_client_has_the_event(persistent, client, writer, base):
+def test_current_once_the_client_has_the_event(persistent: Any, client: Any, writer: Any,
+                                               base: Any) -> None:
     """No polling: a watcher of the same client, armed before any of the
     tree's, reading the tree from inside its callback, finds it past the
     event (the tree took the event on the I/O thread, and get_data waits
@@ -111,7 +115,7 @@ def test_current_once_the_client_has_the_event(persistent, client, writer, base)
     tree = client.tree_cache(base, persistent=persistent)
     inside = Recorder()
 
-    def read_tree(event) -> None:
+    def read_tree(event: Any) -> None:
         value = tree.get_data(event.path)
         inside((event.type_name, event.path, None if value is None else value[0],
                 tree.get_children(base)))
@@ -138,7 +142,7 @@ def test_current_once_the_client_has_the_event(persistent, client, writer, base)
     tree.close()
 
 
-def test_subtree_delete_and_missing_root(make_any_client, writer, base):
+def test_subtree_delete_and_missing_root(make_any_client: Any, writer: Any, base: Any) -> None:
     client = make_any_client()
     root = base + "/root"
     log = TreeLog()
@@ -158,7 +162,8 @@ def test_subtree_delete_and_missing_root(make_any_client, writer, base):
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_coherence_under_churn(persistent, make_any_client, writer, base):
+def test_coherence_under_churn(persistent: Any, make_any_client: Any, writer: Any,
+                               base: Any) -> None:
     """A writer updates 50 nodes 200 times each in random order, deleting and
     re-creating some; a reader of the mirror never sees a version go back,
     the listener never gets an update after a delete, and within 1 s of the
@@ -193,7 +198,7 @@ def test_coherence_under_churn(persistent, make_any_client, writer, base):
     tree.close()
 
 
-def test_ten_thousand_nodes(client, writer, base):
+def test_ten_thousand_nodes(client: Any, writer: Any, base: Any) -> None:
     """Initializes with reads pipelined, and stays exact under churn."""
     paths = create_tree(writer, base, [10, 1000], data=lambda p: b"")
     started = time.monotonic()
@@ -248,8 +253,8 @@ def test_ten_thousand_nodes(client, writer, base):
 
 @pytest.mark.parametrize("persistent", MODES)
 @pytest.mark.parametrize("fault", ["refuse", "blackhole", "drop_all"])
-def test_outage_then_revalidation_not_reload(fault, persistent, zk_proxy, make_any_client,
-                                              writer, base):
+def test_outage_then_revalidation_not_reload(fault: Any, persistent: Any, zk_proxy: Any,
+                                             make_any_client: Any, writer: Any, base: Any) -> None:
     create_tree(writer, base, [5, 20])  # 1 + 5 + 100 nodes
     client = make_any_client(zk_proxy.hosts, session_timeout=3.0)
     session = client.session_id
@@ -297,7 +302,8 @@ def test_outage_then_revalidation_not_reload(fault, persistent, zk_proxy, make_a
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_rebuilt_after_session_expiry(persistent, zk_proxy, make_any_client, writer, base):
+def test_rebuilt_after_session_expiry(persistent: Any, zk_proxy: Any, make_any_client: Any,
+                                      writer: Any, base: Any) -> None:
     create_tree(writer, base, [3, 3])
     client = make_any_client(zk_proxy.hosts, session_timeout=1.0)
     log = TreeLog()
@@ -325,7 +331,7 @@ def test_rebuilt_after_session_expiry(persistent, zk_proxy, make_any_client, wri
     tree.close()
 
 
-def test_close_stops_and_lets_go(client, writer, base):
+def test_close_stops_and_lets_go(client: Any, writer: Any, base: Any) -> None:
     log = TreeLog()
     tree = TreeCache(client, base)
     tree.add_listener(log)
@@ -351,7 +357,8 @@ def test_close_stops_and_lets_go(client, writer, base):
 
 
 @pytest.mark.parametrize("persistent", MODES)
-def test_removing_its_watch_closes_the_tree(persistent, client, writer, base):
+def test_removing_its_watch_closes_the_tree(persistent: Any, client: Any, writer: Any,
+                                            base: Any) -> None:
     create_tree(writer, base, [2])
     tree = client.tree_cache(base, persistent=persistent)
     client.remove_watches(base + ("" if persistent is None else "/n1"), kind="any")
@@ -359,7 +366,7 @@ def test_removing_its_watch_closes_the_tree(persistent, client, writer, base):
     assert len(tree) == 3  # (the last content stays readable)
 
 
-def test_one_shot_tree_lets_go_when_closed(client, writer, base):
+def test_one_shot_tree_lets_go_when_closed(client: Any, writer: Any, base: Any) -> None:
     create_tree(writer, base, [3])
     tree = client.tree_cache(base, persistent=False)
     tree.close()
@@ -375,7 +382,7 @@ def test_one_shot_tree_lets_go_when_closed(client, writer, base):
     assert seen.wait_for(1)
 
 
-def test_listener_may_call_the_client_and_the_tree(client, writer, base):
+def test_listener_may_call_the_client_and_the_tree(client: Any, writer: Any, base: Any) -> None:
     calls = []
     done = threading.Event()
 
@@ -391,7 +398,7 @@ def test_listener_may_call_the_client_and_the_tree(client, writer, base):
     tree.close()
 
 
-def test_start_before_connect(make_client, writer, base):
+def test_start_before_connect(make_client: Any, writer: Any, base: Any) -> None:
     """A tree started on a client that is not connected yet builds once it is."""
     create_tree(writer, base, [2])
     client = make_client()

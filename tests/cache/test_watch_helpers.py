@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import threading
 import weakref
+from typing import Any, List
 
 import pytest
 
@@ -22,7 +23,7 @@ from .helpers import WAIT, Recorder, callback_thread
 from .test_cached_reads import expire
 
 
-def barrier(client, path: str, writer, value: bytes = b"barrier") -> None:
+def barrier(client: Any, path: str, writer: Any, value: bytes = b"barrier") -> None:
     """Make one more change and wait until the client's event thread has
     delivered it: everything delivered before has been handled by then."""
     seen = Recorder()
@@ -34,7 +35,7 @@ def barrier(client, path: str, writer, value: bytes = b"barrier") -> None:
     assert seen.wait_for(1)
 
 
-def test_data_watch_follows_every_change(make_any_client, writer, base):
+def test_data_watch_follows_every_change(make_any_client: Any, writer: Any, base: Any) -> None:
     client = make_any_client()
     path = writer.create(base + "/d", b"v0")
     calls = Recorder()
@@ -50,12 +51,12 @@ def test_data_watch_follows_every_change(make_any_client, writer, base):
     assert not watch.stopped
 
 
-def test_data_watch_of_a_missing_node(client, writer, base):
+def test_data_watch_of_a_missing_node(client: Any, writer: Any, base: Any) -> None:
     path = base + "/later"
     calls = Recorder()
 
-    @client.data_watch(path)  # (the decorator form; returns the DataWatch)
-    def on_change(data, stat):
+    @client.data_watch(path)  # type: ignore[untyped-decorator]  # (the decorator form)
+    def on_change(data: Any, stat: Any) -> Any:
         calls((data, None if stat is None else stat.version))
 
     assert calls.calls == [(None, None)]
@@ -68,22 +69,22 @@ def test_data_watch_of_a_missing_node(client, writer, base):
     assert calls.calls == [(None, None), (b"born", 0), (None, None), (b"again", 0)]
 
 
-def test_decorator_on_the_class(client, writer, base):
+def test_decorator_on_the_class(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/k", b"1")
     seen = []
 
     @DataWatch(client, path)
-    def on_change(data, stat):
+    def on_change(data: Any, stat: Any) -> Any:
         seen.append(data)
 
     assert on_change is not None and seen == [b"1"]
 
 
-def test_data_watch_may_call_the_client(client, writer, base):
+def test_data_watch_may_call_the_client(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/x", b"0")
     calls = Recorder()
 
-    def on_change(data, stat):
+    def on_change(data: Any, stat: Any) -> Any:
         calls((data, client.get(path)[0], client.get_children(base)))
 
     DataWatch(client, path, on_change)
@@ -92,11 +93,11 @@ def test_data_watch_may_call_the_client(client, writer, base):
     assert calls.calls[1][0] == b"1"
 
 
-def test_returning_false_stops_and_lets_go(client, writer, base):
+def test_returning_false_stops_and_lets_go(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/s", b"0")
     calls = Recorder()
 
-    def on_change(data, stat):
+    def on_change(data: Any, stat: Any) -> Any:
         calls(data)
         return data != b"1"  # stop after seeing 1
 
@@ -107,20 +108,20 @@ def test_returning_false_stops_and_lets_go(client, writer, base):
     barrier(client, path, writer)
     assert calls.calls == [b"0", b"1"]
     assert watch.stopped
-    refs = [weakref.ref(watch), weakref.ref(on_change)]
+    refs: List[Any] = [weakref.ref(watch), weakref.ref(on_change)]
     del watch, on_change
     gc.collect()
     assert [r() for r in refs] == [None, None]
 
 
-def test_stop_lets_go_while_the_watch_is_still_armed(client, writer, base):
+def test_stop_lets_go_while_the_watch_is_still_armed(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/s", b"0")
     calls = Recorder()
     func = lambda data, stat: calls(data)  # noqa: E731
     watch = DataWatch(client, path, func)
     watch.stop()
     watch.stop()  # idempotent
-    refs = [weakref.ref(watch), weakref.ref(func)]
+    refs: List[Any] = [weakref.ref(watch), weakref.ref(func)]
     del watch, func
     gc.collect()
     assert [r() for r in refs] == [None, None]
@@ -129,7 +130,8 @@ def test_stop_lets_go_while_the_watch_is_still_armed(client, writer, base):
     assert calls.calls == [b"0"]
 
 
-def test_a_running_watch_needs_no_reference_from_the_user(client, writer, base):
+def test_a_running_watch_needs_no_reference_from_the_user(client: Any, writer: Any,
+                                                          base: Any) -> None:
     path = writer.create(base + "/r", b"0")
     calls = Recorder()
     DataWatch(client, path, lambda data, stat: calls(data))
@@ -138,7 +140,7 @@ def test_a_running_watch_needs_no_reference_from_the_user(client, writer, base):
     assert calls.wait_for(2)
 
 
-def test_children_watch(make_any_client, writer, base):
+def test_children_watch(make_any_client: Any, writer: Any, base: Any) -> None:
     client = make_any_client()
     parent = writer.create(base + "/p")
     calls = Recorder()
@@ -163,9 +165,13 @@ def test_children_watch(make_any_client, writer, base):
     watch.stop()
 
 
-def test_children_watch_stops_on_false(client, writer, base):
+def test_children_watch_stops_on_false(client: Any, writer: Any, base: Any) -> None:
     calls = Recorder()
-    client.children_watch(base, lambda names: calls(names) or len(names) < 1)
+    def on_children(names: List[str]) -> bool:
+        calls(names)
+        return len(names) < 1
+
+    client.children_watch(base, on_children)
     writer.create(base + "/one")
     assert calls.wait_for(2)
     writer.create(base + "/two")
@@ -173,18 +179,19 @@ def test_children_watch_stops_on_false(client, writer, base):
     assert calls.calls == [[], ["one"]]
 
 
-def test_first_read_errors_are_raised(client, base):
+def test_first_read_errors_are_raised(client: Any, base: Any) -> None:
     with pytest.raises(ValueError):
         DataWatch(client, "relative", print)
     with pytest.raises(TypeError):
-        DataWatch(client, base, "not callable")
+        DataWatch(client, base, "not callable")  # type: ignore[arg-type]
     client.close()
     with pytest.raises(pykeeper.ClientClosedException):
         DataWatch(client, base, print)
 
 
 @pytest.mark.parametrize("fault", ["drop_all", "refuse"])
-def test_watches_survive_a_reconnect(fault, zk_proxy, make_any_client, writer, base):
+def test_watches_survive_a_reconnect(fault: Any, zk_proxy: Any, make_any_client: Any, writer: Any,
+                                     base: Any) -> None:
     path = writer.create(base + "/w", b"0")
     client = make_any_client(zk_proxy.hosts, session_timeout=4.0)
     data_calls, child_calls = Recorder(), Recorder()
@@ -214,7 +221,8 @@ def test_watches_survive_a_reconnect(fault, zk_proxy, make_any_client, writer, b
     assert len(data_calls.calls) == len(set(data_calls.calls))  # none twice
 
 
-def test_watches_survive_session_expiry(zk_proxy, make_any_client, writer, base):
+def test_watches_survive_session_expiry(zk_proxy: Any, make_any_client: Any, writer: Any,
+                                        base: Any) -> None:
     path = writer.create(base + "/x", b"0")
     client = make_any_client(zk_proxy.hosts, session_timeout=1.0)
     data_calls, child_calls = Recorder(), Recorder()
@@ -239,7 +247,7 @@ def test_watches_survive_session_expiry(zk_proxy, make_any_client, writer, base)
     assert data_calls.calls == [b"0", b"while expired", b"later"]
 
 
-def test_rearmed_after_close_and_connect(client, writer, base):
+def test_rearmed_after_close_and_connect(client: Any, writer: Any, base: Any) -> None:
     path = writer.create(base + "/c", b"0")
     calls = Recorder()
     DataWatch(client, path, lambda data, stat: calls(data))
@@ -249,3 +257,33 @@ def test_rearmed_after_close_and_connect(client, writer, base):
     assert calls.wait_until(lambda c: c[-1] == b"1")
     writer.set(path, b"2")
     assert calls.wait_until(lambda c: c[-1] == b"2")
+
+
+def test_stop_from_another_thread_waits_for_a_call_in_progress(client: Any, writer: Any,
+                                                                base: Any) -> None:
+    path = writer.create(base + "/busy", b"0")
+    started, release, stopped = threading.Event(), threading.Event(), threading.Event()
+    calls: List[bytes] = []
+
+    def on_change(data: bytes, stat: Any) -> None:
+        calls.append(data)
+        if data == b"1":
+            started.set()
+            assert release.wait(WAIT)
+
+    watch = DataWatch(client, path, on_change)
+    writer.set(path, b"1")
+    assert started.wait(WAIT)  # the call is running on the event thread
+    def stop() -> None:
+        watch.stop()
+        stopped.set()
+
+    stopper = threading.Thread(target=stop)
+    stopper.start()
+    assert not stopped.wait(0.2)  # (bounded: stop() is still waiting for the call)
+    release.set()
+    assert stopped.wait(WAIT)
+    stopper.join(WAIT)
+    writer.set(path, b"2")
+    barrier(client, path, writer)
+    assert calls == [b"0", b"1"]
