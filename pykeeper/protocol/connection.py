@@ -257,7 +257,7 @@ class ClientProtocol:
                         self._held.clear()
                 offset = end
         except ProtocolError as exc:
-            exc.events = events  # type: ignore[attr-defined]
+            exc.events = events
             raise
         finally:
             if offset:
@@ -343,6 +343,7 @@ class ClientProtocol:
             self._pending.popleft()
             watcher = getattr(request, "watcher", None)
             if watcher is not None and request.watch is not None:
+                assert request.path is not None  # (every watching request names a node)
                 if err == 0:
                     kind = request.watch
                     if kind == WATCH_EXIST:

@@ -4,7 +4,7 @@ protocol's numeric constants (opcodes, event types, states, create modes)."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from .errors import ProtocolError
 from .jute import Reader, Writer
@@ -149,7 +149,7 @@ class Stat(NamedTuple):
     numChildren: int
     pzxid: int
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             if key not in _STAT_FIELDS:
                 raise KeyError(key)
@@ -171,7 +171,7 @@ class Stat(NamedTuple):
     def __contains__(self, key: object) -> bool:
         return key in _STAT_FIELDS
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, int]:
         return dict(zip(_STAT_FIELDS, self))
 
     @property

@@ -49,6 +49,7 @@ class Request:
     or None."""
 
     __slots__ = ("path",)
+    path: Optional[str]  # (None for a request that names no node)
     opcode: int = -999
     watch: Optional[str] = None
     # Read-only requests may be retried freely and served by read-only servers.
@@ -68,6 +69,7 @@ class PathRequest(Request):
     """A request whose body is only a path."""
 
     __slots__ = ()
+    path: str
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -80,6 +82,7 @@ class Create(Request):
     """create2 / createContainer / createTTL: replies with the path and Stat."""
 
     __slots__ = ("data", "acl", "flags", "ttl")
+    path: str
 
     def __init__(self, path: str, data: bytes, acl: Sequence[ACL], flags: int = 0,
                  ttl: int = 0) -> None:
@@ -115,6 +118,7 @@ class Create(Request):
 
 class Delete(Request):
     __slots__ = ("version",)
+    path: str
     opcode = OpCode.DELETE
 
     def __init__(self, path: str, version: int = -1) -> None:
@@ -128,6 +132,7 @@ class Delete(Request):
 
 class _WatchableRead(Request):
     __slots__ = ("watcher",)
+    path: str
     idempotent = True
 
     def __init__(self, path: str, watcher: Any = None) -> None:
@@ -172,6 +177,7 @@ class GetChildren(_WatchableRead):
 
 class SetData(Request):
     __slots__ = ("data", "version")
+    path: str
     opcode = OpCode.SET_DATA
 
     def __init__(self, path: str, data: bytes, version: int = -1) -> None:
@@ -200,6 +206,7 @@ class GetACL(PathRequest):
 
 class SetACL(Request):
     __slots__ = ("acl", "version")
+    path: str
     opcode = OpCode.SET_ACL
 
     def __init__(self, path: str, acl: Sequence[ACL], version: int = -1) -> None:
@@ -230,6 +237,7 @@ class Check(Request):
     """A version check; only valid inside a multi."""
 
     __slots__ = ("version",)
+    path: str
     opcode = OpCode.CHECK
 
     def __init__(self, path: str, version: int) -> None:
@@ -245,6 +253,7 @@ class GetEphemerals(Request):
     """The ephemeral nodes of this session whose path starts with `prefix`."""
 
     __slots__ = ()
+    path: str
     opcode = OpCode.GET_EPHEMERALS
     idempotent = True
 
@@ -271,6 +280,7 @@ class AddWatch(Request):
     """A persistent (optionally recursive) watch; server 3.6+."""
 
     __slots__ = ("mode", "watcher")
+    path: str
     opcode = OpCode.ADD_WATCH
 
     def __init__(self, path: str, watcher: Any, recursive: bool = False) -> None:
@@ -296,6 +306,7 @@ class RemoveWatches(Request):
     """removeWatches (or, with `check_only`, checkWatches) of a WatcherType."""
 
     __slots__ = ("watcher_type", "check_only")
+    path: str
 
     def __init__(self, path: str, watcher_type: int, check_only: bool = False) -> None:
         self.path = path
