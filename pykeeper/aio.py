@@ -35,11 +35,14 @@ from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, TimeoutException
 from .protocol.records import ACL, Stat, WatchedEvent
 from .retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
-from .transaction import Transaction
+from .transaction import AsyncTransaction
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch"]
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
+
+# The asyncio client's transaction, named like the module's other fronts.
+Transaction = AsyncTransaction
 
 T = TypeVar("T")
 
@@ -166,7 +169,8 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        return connection.send_now(request)
+        future: Future[Any] = connection.send_now(request)
+        return future
 
     async def _call(self, request: rq.Request) -> Any:
         connection = self._connection
@@ -250,9 +254,9 @@ class ZooKeeper(ClientBase):
             raise ClientClosedException("the client is not connected: call connect() first")
         return self._protocol
 
-    def transaction(self) -> Transaction:
+    def transaction(self) -> AsyncTransaction:
         """A Transaction whose commit() is awaited (or use `async with`)."""
-        return Transaction(self)
+        return AsyncTransaction(self)
 
     multi = transaction
 
@@ -265,22 +269,27 @@ class ZooKeeper(ClientBase):
         """The cache behind cached_get/cached_get_children/cached_exists:
         the sync client's, fed through this client's future twins."""
         if self._node_cache is None:
-            self._node_cache = NodeCache(self)
+            # NodeCache only calls the *_async twins, which both clients have
+            # (cache.py, owned elsewhere, still types its client as the sync one).
+            self._node_cache = NodeCache(self)  # type: ignore[arg-type]
             self.add_listener(self._node_cache.on_state)
         return self._node_cache
 
     async def cached_get(self, path: str) -> Tuple[bytes, Stat]:
         """As pykeeper.ZooKeeper.cached_get: from memory until a watch says
         the node changed; a miss awaits one read (shared by concurrent misses)."""
-        return await self._cached(GET, path)
+        answer: Tuple[bytes, Stat] = await self._cached(GET, path)
+        return answer
 
     async def cached_get_children(self, path: str) -> List[str]:
         """As pykeeper.ZooKeeper.cached_get_children."""
-        return await self._cached(CHILDREN, path)
+        children: List[str] = await self._cached(CHILDREN, path)
+        return children
 
     async def cached_exists(self, path: str) -> Optional[Stat]:
         """As pykeeper.ZooKeeper.cached_exists."""
-        return await self._cached(EXISTS, path)
+        stat: Optional[Stat] = await self._cached(EXISTS, path)
+        return stat
 
     def cache_clear(self, path: Optional[str] = None) -> None:
         """Drop the cached answers (of `path`, or all)."""

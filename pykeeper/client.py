@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
 
 from . import operations as ops
 from .client_base import CONNECTED_STATES, ClientBase, State
@@ -43,7 +43,7 @@ _CONNECTED_STATES = CONNECTED_STATES
 
 
 # remove_watches kinds: (client watch tables, server WatcherType, removal event type).
-_REMOVABLE = {
+_REMOVABLE: Dict[str, List[Tuple[Tuple[str, ...], int, int]]] = {
     "data": [(("data", "exist"), WatcherType.DATA, EventType.DATA_WATCH_REMOVED)],
     "child": [(("child",), WatcherType.CHILDREN, EventType.CHILD_WATCH_REMOVED)],
     "persistent": [(("persistent",), WatcherType.PERSISTENT,
@@ -202,7 +202,8 @@ class ZooKeeper(ClientBase):
         if connection is None:
             raise ClientClosedException(
                 "the client is not connected: call connect() first")
-        return connection.send(request)
+        future: Future[Any] = connection.send(request)
+        return future
 
     def _call(self, request: rq.Request) -> Any:
         policy = self.retry_policy
@@ -347,8 +348,9 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        return connection.locked(
+        taken: Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]] = connection.locked(
             lambda protocol: self._take_watches(protocol, path, watcher, kind))
+        return taken
 
     @staticmethod
     def _take_watches(protocol: ClientProtocol, path: str, watcher: Any,

@@ -112,7 +112,8 @@ def drive_future(op: Operation[T], send: Callable[[rq.Request], Future[Any]]) ->
 
 # -- reads -------------------------------------------------------------------------
 
-def exists(client: Any, path: str, watcher: Any = None) -> Operation[Optional[Stat]]:
+def exists(client: Any, path: str,
+           watcher: Any = None) -> Generator[rq.Request, Any, Optional[Stat]]:
     validate_path(path)
     check_watcher(watcher)
     return _stat_or_none(rq.Exists(path, watcher))
