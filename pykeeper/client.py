@@ -28,6 +28,10 @@ if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
     from .treecache import TreeCache
     from .watchers import ChildrenWatch, DataWatch
 
+__all__ = [
+    "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
+]
+
 log = logging.getLogger("pykeeper")
 
 Watcher = Callable[[WatchedEvent], Any]

@@ -24,6 +24,10 @@ from .protocol.records import EventType, KeeperState, WatchedEvent
 from .retry import RetryPolicy
 from .tls import PathArg, make_ssl_context
 
+__all__ = [
+    "CONNECTED_STATES", "STATE_TO_KEEPER", "ClientBase", "State",
+]
+
 log = logging.getLogger("pykeeper")
 
 

@@ -28,6 +28,14 @@ from .protocol.records import ACL, OPEN_ACL_UNSAFE, CreateFlags, Id, Stat
 from .retry import Attempt, current_attempt
 from .session import resolve
 
+__all__ = [
+    "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list",
+    "add_auth", "add_watch", "check_watcher", "commit", "create", "create2",
+    "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
+    "exists", "get", "get_acl", "get_all_children_number", "get_children", "get_ephemerals",
+    "is_ephemeral", "remove_watches_on_server", "set_acl", "set_data", "sync",
+]
+
 T = TypeVar("T")
 
 # What an operation returns: one request (whose reply's result is the answer,
@@ -205,7 +213,7 @@ def create_request(client: Any, path: str, value: Any, acl: Any, flags: int, eph
             raise ValueError("a TTL node cannot be ephemeral")
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 0xFFFFFFFFFF:
             raise ValueError(f"ttl must be positive milliseconds, not {ttl!r}")
-        mode = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
+        mode: int = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
                 else CreateFlags.PERSISTENT_WITH_TTL)
     elif container:
         mode = CreateFlags.CONTAINER

@@ -27,6 +27,12 @@ from .requests import (
 )
 from .watches import WatchRegistry
 
+__all__ = [
+    "AuthReply", "ClientProtocol", "Connected", "DEFAULT_MAX_FRAME", "DEFAULT_MAX_REQUEST",
+    "Notification", "PROTOCOL_VERSION", "PingReply", "Reply", "SET_WATCHES_LIMIT",
+    "SessionExpired", "SetWatchesReply",
+]
+
 _LENGTH = struct.Struct(">i")
 _HEADER = struct.Struct(">ii")
 _NO_NODE = NoNodeException.code

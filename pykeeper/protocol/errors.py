@@ -9,6 +9,23 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Tuple, Type
 
+__all__ = [
+    "ALL_EXCEPTIONS", "ApiErrorException", "AuthFailedException", "BadArgumentsException",
+    "BadVersionException", "ClientClosedException", "ClosingException",
+    "ConnectionLossException", "DataInconsistencyException",
+    "EphemeralOnLocalSessionException", "exception_class", "exception_for",
+    "InvalidACLException", "InvalidCallbackException", "InvalidStateException",
+    "MarshallingErrorException", "NewConfigNoQuorumException", "NoAuthException",
+    "NoChildrenForEphemeralsException", "NodeExistsException", "NoNodeException",
+    "NotEmptyException", "NothingException", "NotReadOnlyException", "NoWatcherException",
+    "OK", "OperationTimeoutException", "ProtocolError", "QuotaExceededException",
+    "ReconfigDisabledException", "ReconfigInProgressException", "RequestTimeoutException",
+    "RolledBackException", "RuntimeInconsistencyException", "SERVER_ERRORS",
+    "SessionClosedRequireSaslException", "SessionExpiredException", "SessionMovedException",
+    "SystemErrorException", "ThrottledOpException", "TimeoutException",
+    "UnimplementedException", "UnknownSessionException", "ZooKeeperException",
+]
+
 
 class ZooKeeperException(Exception):
     """Base of every error pykeeper raises for a ZooKeeper operation."""

@@ -14,6 +14,10 @@ from typing import List, Optional, Tuple, Union
 
 from .errors import ProtocolError
 
+__all__ = [
+    "REPLY_HEADER", "STAT", "Reader", "Writer",
+]
+
 _INT = struct.Struct(">i")
 _LONG = struct.Struct(">q")
 _INT_INT = struct.Struct(">ii")

@@ -13,8 +13,16 @@ from typing import Any, List, Optional, Sequence, Tuple
 from .errors import ProtocolError, exception_for
 from .jute import STAT, Reader, Writer
 from .records import (
-    ACL, AddWatchMode, CreateFlags, OpCode, Stat, read_acl_list, read_stat, write_acl_list,
+    ACL, AddWatchMode, CreateFlags, OpCode, Stat, WatchKind, read_acl_list, read_stat,
+    write_acl_list,
 )
+
+__all__ = [
+    "AddWatch", "Auth", "Check", "CloseSession", "Create", "Delete", "Exists", "full_path",
+    "GetACL", "GetAllChildrenNumber", "GetChildren", "GetData", "GetEphemerals", "Multi",
+    "PathRequest", "Ping", "RemoveWatches", "SetACL", "SetData", "SetWatches", "strip_chroot",
+    "Sync", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
+]
 
 
 def full_path(chroot: str, path: str) -> str:
@@ -36,11 +44,11 @@ def strip_chroot(chroot: str, path: str) -> str:
 
 
 # Which client-side watch table a successful (or NoNode, for exists) reply arms.
-WATCH_DATA = "data"
-WATCH_EXIST = "exist"
-WATCH_CHILD = "child"
-WATCH_PERSISTENT = "persistent"
-WATCH_RECURSIVE = "recursive"
+WATCH_DATA = WatchKind.DATA
+WATCH_EXIST = WatchKind.EXIST
+WATCH_CHILD = WatchKind.CHILD
+WATCH_PERSISTENT = WatchKind.PERSISTENT
+WATCH_RECURSIVE = WatchKind.RECURSIVE
 
 
 class Request:
