@@ -18,7 +18,9 @@ import inspect
 import logging
 import time
 from concurrent.futures import Future
-from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple, TypeVar, Union
+from typing import (
+    Any, Awaitable, Callable, List, Literal, Optional, Set, Tuple, TypeVar, Union, overload,
+)
 
 from . import operations as ops
 from .aio_futures import on_loop as _on_loop
@@ -26,7 +28,7 @@ from .aio_treecache import TreeCache, TreeEvent
 from .aio_watchers import ChildrenWatch, DataWatch
 from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
-from .client import Data, Watcher
+from .client import Children, Data, Watcher
 from .client import ZooKeeper as SyncZooKeeper
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .paths import validate_path
@@ -359,8 +361,24 @@ class ZooKeeper(ClientBase):
         """
         return await self._start(ops.get(self, path, watcher))
 
+    @overload
     async def get_children(self, path: str, watcher: Optional[Watcher] = None,
-                           include_stat: bool = False) -> Any:
+                           include_stat: Literal[False] = False) -> List[str]: ...
+
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Children: ...
+
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Children:
         """The names of the node's children (in the server's order), or with
         `include_stat` a (names, parent stat) pair.
 
@@ -491,6 +509,22 @@ class ZooKeeper(ClientBase):
         the event loop (await the coroutine get() instead, unless you need the future itself).
         """
         return ops.drive_future(ops.get(self, path, watcher), self._send)
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: Literal[False] = False) -> Future[List[str]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Children]: ...
 
     def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
                            include_stat: bool = False) -> Future[Any]:

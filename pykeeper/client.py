@@ -6,7 +6,9 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, Union
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Tuple, TypeVar, Union, overload,
+)
 
 from . import operations as ops
 from .client_base import CONNECTED_STATES, ClientBase, State
@@ -29,13 +31,15 @@ if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
     from .watchers import ChildrenWatch, DataWatch
 
 __all__ = [
-    "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
+    "Children", "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
 ]
 
 log = logging.getLogger("pykeeper")
 
 Watcher = Callable[[WatchedEvent], Any]
 Data = Union[bytes, bytearray, memoryview, str, None]
+# What get_children answers: the names, or with include_stat (names, parent stat).
+Children = Union[List[str], Tuple[List[str], Stat]]
 T = TypeVar("T")
 
 # Flag bits of create(), as the official binding numbered them.
@@ -275,8 +279,24 @@ class ZooKeeper(ClientBase):
         """
         return self._drive(ops.get(self, path, watcher))
 
+    @overload
     def get_children(self, path: str, watcher: Optional[Watcher] = None,
-                     include_stat: bool = False) -> Any:
+                     include_stat: Literal[False] = False) -> List[str]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher] = None, *,
+                     include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher],
+                     include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                     include_stat: bool = False) -> Children: ...
+
+    def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                     include_stat: bool = False) -> Children:
         """The names of the node's children (in the server's order), or with
         `include_stat` a (names, parent stat) pair.
 
@@ -577,6 +597,22 @@ class ZooKeeper(ClientBase):
         added to the future run on the I/O thread: keep them short, never block in them.
         """
         return ops.drive_future(ops.get(self, path, watcher), self._send)
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: Literal[False] = False) -> Future[List[str]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Children]: ...
 
     def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
                            include_stat: bool = False) -> Future[Any]:

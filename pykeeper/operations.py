@@ -141,8 +141,9 @@ def get(client: Any, path: str, watcher: Any = None) -> Operation[Tuple[bytes, S
     return rq.GetData(path, watcher)
 
 
-def get_children(client: Any, path: str, watcher: Any = None,
-                 include_stat: bool = False) -> Operation[Any]:
+def get_children(
+        client: Any, path: str, watcher: Any = None, include_stat: bool = False,
+) -> Operation[Union[List[str], Tuple[List[str], Stat]]]:
     validate_path(path)
     check_watcher(watcher)
     request = rq.GetChildren(path, watcher)

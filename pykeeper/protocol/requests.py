@@ -101,7 +101,7 @@ class Create(Request):
         self.ttl = ttl
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         if self.flags == CreateFlags.CONTAINER:
             return OpCode.CREATE_CONTAINER
         if self.flags in (CreateFlags.PERSISTENT_WITH_TTL,
@@ -297,7 +297,7 @@ class AddWatch(Request):
         self.mode = AddWatchMode.PERSISTENT_RECURSIVE if recursive else AddWatchMode.PERSISTENT
 
     @property
-    def watch(self) -> str:  # type: ignore[override]
+    def watch(self) -> str:  # type: ignore[override]  # (property over a class attr)
         return WATCH_RECURSIVE if self.mode == AddWatchMode.PERSISTENT_RECURSIVE else WATCH_PERSISTENT
 
     def write(self, w: Writer, chroot: str) -> None:
@@ -322,7 +322,7 @@ class RemoveWatches(Request):
         self.check_only = check_only
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         return OpCode.CHECK_WATCHES if self.check_only else OpCode.REMOVE_WATCHES
 
     def write(self, w: Writer, chroot: str) -> None:
@@ -367,7 +367,7 @@ class SetWatches(Request):
         self.recursive = list(recursive)
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         if self.persistent or self.recursive:
             return OpCode.SET_WATCHES2
         return OpCode.SET_WATCHES
@@ -438,11 +438,11 @@ class Multi(Request):
         self.read = read
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         return OpCode.MULTI_READ if self.read else OpCode.MULTI
 
     @property
-    def idempotent(self) -> bool:  # type: ignore[override]
+    def idempotent(self) -> bool:  # type: ignore[override]  # (property over a class attr)
         return self.read
 
     def write(self, w: Writer, chroot: str) -> None:

@@ -96,7 +96,7 @@ class _Spawner:
         """Run ``fn`` on the spawner thread and return its result (or raise its error)."""
         if self._pid != os.getpid():
             # A forked child inherits neither the thread nor a usable lock.
-            self.__init__()  # type: ignore[misc]
+            self.__init__()  # type: ignore[misc]  # (anew in a fork)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._jobs = queue.SimpleQueue()
@@ -135,7 +135,7 @@ class _Registry:
     def current(self) -> "_Registry":
         if self.owner_pid != os.getpid():
             # A forked child does not own its parent's servers.
-            self.__init__()  # type: ignore[misc]
+            self.__init__()  # type: ignore[misc]  # (anew in a fork)
         return self
 
 
