@@ -251,6 +251,13 @@ class ZooKeeper(ClientBase):
         finally:
             self._tell_removed(path, removed)
 
+    async def is_ephemeral(self, path: str, cache: bool = False) -> bool:
+        """True if the node at `path` is ephemeral (with `cache`: read through
+        cached_get). Raises NoNodeException."""
+        if cache:
+            return bool((await self.cached_get(path))[1].ephemeralOwner)
+        return await self._start(ops.is_ephemeral(self, path))
+
     def protocol_for_watches(self) -> ClientProtocol:
         if self._protocol is None:
             raise ClientClosedException("the client is not connected: call connect() first")
@@ -404,12 +411,6 @@ class ZooKeeper(ClientBase):
     async def get_all_children_number(self, path: str) -> int:
         """How many nodes there are below `path`, at any depth (server 3.6+)."""
         return await self._start(ops.get_all_children_number(self, path))
-
-    async def is_ephemeral(self, path: str) -> bool:
-        """True if the node at `path` is ephemeral (with `cache`: read through
-        cached_get). Raises NoNodeException.
-        """
-        return await self._start(ops.is_ephemeral(self, path))
 
     async def add_watch(self, path: str, watcher: Watcher, recursive: bool = False) -> None:
         """Arm a persistent watch on `path` (server 3.6+).

@@ -4,11 +4,13 @@
     python tools/gen_surface.py --check  # exit 1 if a block is stale
 
 Each operation of `pykeeper.operations.CLIENT_OPERATIONS` is a hand-written
-method of `pykeeper.ZooKeeper`; from its signature and docstring this
-script writes, between the BEGIN/END GENERATED markers at the end of each
-client class, its future twin `pykeeper.ZooKeeper.<name>_async` and the
+method of `pykeeper.ZooKeeper`; from its signature, overloads and docstring
+this script writes, between the BEGIN/END GENERATED markers at the end of
+each client class, its future twin `pykeeper.ZooKeeper.<name>_async` and the
 asyncio client's coroutine `<name>` and twin `<name>_async`, so that type
 checkers and editors see every method (httpcore's unasync is the model).
+A sync method with parameters of its own that the operation does not take
+(is_ephemeral's `cache`) has its coroutine written by hand too.
 tests/test_generated_surface.py fails when a block is stale.
 """
 
@@ -54,6 +56,12 @@ def _taken(method: Callable[..., object],
         raise ValueError(f"{method.__name__}: the operation {operation.__name__} takes {names}, "
                          f"the method {[p.name for p in method_parameters]}")
     return taken
+
+
+def _handles_more(method: Callable[..., object], operation: Callable[..., object]) -> bool:
+    """True if the sync method takes parameters it handles itself, not
+    passing them to the operation (is_ephemeral's `cache`)."""
+    return len(_taken(method, operation)) < len(inspect.signature(method).parameters) - 1
 
 
 def _default(value: object) -> str:
@@ -229,6 +237,8 @@ def aio_block() -> str:
     lines: List[str] = []
     for name, operation in ops.CLIENT_OPERATIONS.items():
         method = getattr(ZooKeeper, name)
+        if _handles_more(method, operation):
+            continue  # written by hand in the asyncio client, as in the sync one
         returns = inspect.signature(method).return_annotation
         call = f"ops.{operation.__name__}({_arguments(method, operation)})"
         lines += _overloaded("async ", name, overloads.get(name, []), _same)

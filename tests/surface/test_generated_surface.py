@@ -97,8 +97,10 @@ def test_both_clients_share_each_operation_signature(name: str) -> None:
                  getattr(pykeeper.aio.ZooKeeper, name + "_async")):
         assert inspect.signature(twin).return_annotation in (
             f"Future[{returns}]", "Future[Any]" if name == "get_children" else None)
-        assert _parameters(twin) == _parameters(coroutine)
+        assert [p for p in _parameters(coroutine) if p[0] in ["self", *operation_parameters]] \
+            == _parameters(twin)
         assert [p for p in inspect.signature(twin).parameters][1:] == operation_parameters[1:]
+    assert _parameters(coroutine) == _parameters(sync)
     assert "Future" in (pykeeper.ZooKeeper.__dict__[name + "_async"].__doc__ or "")
 
 
