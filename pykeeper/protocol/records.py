@@ -25,6 +25,11 @@ class WireInt(enum.IntEnum):
     def __str__(self) -> str:
         return str(self.value)
 
+    # (As an int on every Python: before 3.12 an Enum with its own __str__
+    # formats through str, so f"{code:d}" would fail.)
+    def __format__(self, format_spec: str) -> str:
+        return format(self.value, format_spec)
+
 
 class OpCode(WireInt):
     """Request types, as sent in a request header."""

@@ -109,6 +109,7 @@ def test_constants_are_int_enums_that_behave_as_their_ints(cls: type) -> None:
         member = getattr(cls, name)
         assert member == value and hash(member) == hash(value)
         assert str(member) == str(value) and f"{member}" == str(value)
+        assert f"{member:d}|{member:>4}" == f"{value:d}|{value:>4}"
         assert cls(value) is member
 
 
