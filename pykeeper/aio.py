@@ -28,7 +28,7 @@ from .aio_treecache import TreeCache, TreeEvent
 from .aio_watchers import ChildrenWatch, DataWatch
 from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
-from .client import Children, Data, Watcher
+from .client import ACLs, Children, Data, Watcher
 from .client import ZooKeeper as SyncZooKeeper
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .paths import validate_path
@@ -424,8 +424,8 @@ class ZooKeeper(ClientBase):
         """
         return await self._start(ops.add_watch(self, path, watcher, recursive))
 
-    async def create(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                     ephemeral: bool = False, sequence: bool = False, container: bool = False,
+    async def create(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
                      ttl: Optional[int] = None) -> str:
         """Create a node; returns its path (with the sequence number, for a
         sequential node).
@@ -439,9 +439,9 @@ class ZooKeeper(ClientBase):
         """
         return await self._start(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl))
 
-    async def create2(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                      ephemeral: bool = False, sequence: bool = False, container: bool = False,
-                      ttl: Optional[int] = None) -> Tuple[str, Stat]:
+    async def create2(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False, ttl: Optional[int] = None) -> Tuple[str, Stat]:
         """Like create(), but returns (path, stat of the new node)."""
         return await self._start(ops.create2(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl))
 
@@ -459,7 +459,8 @@ class ZooKeeper(ClientBase):
         """
         return await self._start(ops.delete(self, path, version))
 
-    async def set_acl(self, path: str, acl: Any, version: Any = -1) -> Stat:
+    async def set_acl(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Stat:
         """Replace the node's ACL; returns its new Stat.
 
         The original argument order set_acl(path, version, acl) works too.
@@ -475,7 +476,8 @@ class ZooKeeper(ClientBase):
         """
         return await self._start(ops.add_auth(self, scheme, credential))
 
-    async def create_recursive(self, path: str, value: Data = b"", acl: Any = None) -> str:
+    async def create_recursive(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> str:
         """Create `path` with `value`, creating missing parents (empty) first.
 
         Parents that exist, or that another client creates meanwhile, are
@@ -577,8 +579,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.add_watch(self, path, watcher, recursive), self._send)
 
-    def create_async(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                     ephemeral: bool = False, sequence: bool = False, container: bool = False,
+    def create_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
                      ttl: Optional[int] = None) -> Future[str]:
         """Start create() and return at once a concurrent.futures.Future of its result, completed
         on the event loop (await the coroutine create() instead, unless you need the future
@@ -586,8 +588,9 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
 
-    def create2_async(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                      ephemeral: bool = False, sequence: bool = False, container: bool = False,
+    def create2_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False,
                       ttl: Optional[int] = None) -> Future[Tuple[str, Stat]]:
         """Start create2() and return at once a concurrent.futures.Future of its result, completed
         on the event loop (await the coroutine create2() instead, unless you need the future
@@ -608,7 +611,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.delete(self, path, version), self._send)
 
-    def set_acl_async(self, path: str, acl: Any, version: Any = -1) -> Future[Stat]:
+    def set_acl_async(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Future[Stat]:
         """Start set_acl() and return at once a concurrent.futures.Future of its result, completed
         on the event loop (await the coroutine set_acl() instead, unless you need the future
         itself).
@@ -622,7 +626,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.add_auth(self, scheme, credential), self._send)
 
-    def create_recursive_async(self, path: str, value: Data = b"", acl: Any = None) -> Future[str]:
+    def create_recursive_async(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> Future[str]:
         """Start create_recursive() and return at once a concurrent.futures.Future of its result,
         completed on the event loop (await the coroutine create_recursive() instead, unless you
         need the future itself).

@@ -7,7 +7,8 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Tuple, TypeVar, Union, overload,
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple,
+    TypeVar, Union, overload,
 )
 
 from . import operations as ops
@@ -31,13 +32,16 @@ if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
     from .watchers import ChildrenWatch, DataWatch
 
 __all__ = [
-    "Children", "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
+    "ACLs", "Children", "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
 ]
 
 log = logging.getLogger("pykeeper")
 
 Watcher = Callable[[WatchedEvent], Any]
 Data = Union[bytes, bytearray, memoryview, str, None]
+# An ACL argument: ACL entries (or the original binding's dicts with
+# perms/scheme/id), or one of them alone.
+ACLs = Union[ACL, Mapping[str, Any], Iterable[Union[ACL, Mapping[str, Any]]]]
 # What get_children answers: the names, or with include_stat (names, parent stat).
 Children = Union[List[str], Tuple[List[str], Stat]]
 T = TypeVar("T")
@@ -420,7 +424,7 @@ class ZooKeeper(ClientBase):
 
     # -- writes --------------------------------------------------------------------
 
-    def create(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
+    def create(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0, *,
                ephemeral: bool = False, sequence: bool = False, container: bool = False,
                ttl: Optional[int] = None) -> str:
         """Create a node; returns its path (with the sequence number, for a
@@ -436,7 +440,7 @@ class ZooKeeper(ClientBase):
         return self._drive(ops.create(self, path, value, acl, flags, ephemeral=ephemeral,
                                          sequence=sequence, container=container, ttl=ttl))
 
-    def create2(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
+    def create2(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0, *,
                 ephemeral: bool = False, sequence: bool = False, container: bool = False,
                 ttl: Optional[int] = None) -> Tuple[str, Stat]:
         """Like create(), but returns (path, stat of the new node)."""
@@ -460,7 +464,8 @@ class ZooKeeper(ClientBase):
         BadVersionException (when `version` >= 0 does not match)."""
         self._drive(ops.delete(self, path, version))
 
-    def set_acl(self, path: str, acl: Any, version: Any = -1) -> Stat:
+    def set_acl(self, path: str, acl: Union[ACLs, int],
+                version: Union[int, ACLs] = -1) -> Stat:
         """Replace the node's ACL; returns its new Stat.
 
         The original argument order set_acl(path, version, acl) works too.
@@ -485,7 +490,7 @@ class ZooKeeper(ClientBase):
 
     # -- helpers ----------------------------------------------------------------------
 
-    def create_recursive(self, path: str, value: Data = b"", acl: Any = None) -> str:
+    def create_recursive(self, path: str, value: Data = b"", acl: Optional[ACLs] = None) -> str:
         """Create `path` with `value`, creating missing parents (empty) first.
 
         Parents that exist, or that another client creates meanwhile, are
@@ -677,8 +682,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.add_watch(self, path, watcher, recursive), self._send)
 
-    def create_async(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                     ephemeral: bool = False, sequence: bool = False, container: bool = False,
+    def create_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
                      ttl: Optional[int] = None) -> Future[str]:
         """Like create(), but returns at once a concurrent.futures.Future of its result (or of the
         exception it raises). Many calls may be in flight on the one connection; replies come in
@@ -687,8 +692,9 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
 
-    def create2_async(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
-                      ephemeral: bool = False, sequence: bool = False, container: bool = False,
+    def create2_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False,
                       ttl: Optional[int] = None) -> Future[Tuple[str, Stat]]:
         """Like create2(), but returns at once a concurrent.futures.Future of its result (or of the
         exception it raises). Many calls may be in flight on the one connection; replies come in
@@ -713,7 +719,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.delete(self, path, version), self._send)
 
-    def set_acl_async(self, path: str, acl: Any, version: Any = -1) -> Future[Stat]:
+    def set_acl_async(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Future[Stat]:
         """Like set_acl(), but returns at once a concurrent.futures.Future of its result (or of the
         exception it raises). Many calls may be in flight on the one connection; replies come in
         call order. Bad arguments, and a client that is not connected, raise here. Callbacks
@@ -730,7 +737,8 @@ class ZooKeeper(ClientBase):
         """
         return ops.drive_future(ops.add_auth(self, scheme, credential), self._send)
 
-    def create_recursive_async(self, path: str, value: Data = b"", acl: Any = None) -> Future[str]:
+    def create_recursive_async(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> Future[str]:
         """Like create_recursive(), but returns at once a concurrent.futures.Future of its result
         (or of the exception it raises). Many calls may be in flight on the one connection;
         replies come in call order. Bad arguments, and a client that is not connected, raise

@@ -14,7 +14,7 @@ from .protocol.errors import (
 
 if TYPE_CHECKING:
     from .aio import ZooKeeper as AsyncZooKeeper
-    from .client import ZooKeeper
+    from .client import ACLs, Data, ZooKeeper
     from .client_base import ClientBase
 
 __all__ = ["AsyncTransaction", "Transaction", "failed_operation"]
@@ -32,9 +32,9 @@ class _Operations:
         self.operations: List[rq.Request] = []
         self.committed = False
 
-    def create(self: _T, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
-               ephemeral: bool = False, sequence: bool = False, container: bool = False,
-               ttl: Optional[int] = None) -> _T:
+    def create(self: _T, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+               flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+               container: bool = False, ttl: Optional[int] = None) -> _T:
         """Queue a create; its result in commit() is the created path."""
         self.operations.append(ops.create_request(
             self._client, path, value, acl, flags, ephemeral, sequence, container, ttl))
@@ -46,7 +46,7 @@ class _Operations:
         self.operations.append(rq.Delete(path, check_version(version)))
         return self
 
-    def set_data(self: _T, path: str, value: Any, version: int = -1) -> _T:
+    def set_data(self: _T, path: str, value: Data, version: int = -1) -> _T:
         """Queue a set; its result in commit() is the new Stat."""
         validate_path(path)
         self.operations.append(rq.SetData(path, to_bytes(value, self._client.max_data_size),

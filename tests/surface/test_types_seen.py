@@ -32,6 +32,11 @@ def sync(zk: pykeeper.ZooKeeper, flag: bool) -> None:
     assert_type(zk.set_async("/x", b"v"), "Future[Stat]")
     assert_type(zk.create_async("/x", b"v", ephemeral=True), "Future[str]")
     assert_type(zk.delete_async("/x"), "Future[None]")
+    assert_type(zk.create("/x", acl=pykeeper.OPEN_ACL_UNSAFE), str)
+    assert_type(zk.create2("/x", "v", [{"perms": 31, "scheme": "world", "id": "anyone"}]),
+                Tuple[str, Stat])
+    assert_type(zk.set_acl("/x", pykeeper.READ_ACL_UNSAFE, 0), Stat)
+    assert_type(zk.set_acl("/x", 0, pykeeper.READ_ACL_UNSAFE), Stat)  # (the original order)
     assert_type(zk.get_children("/x"), List[str])
     assert_type(zk.get_children("/x", include_stat=True), Tuple[List[str], Stat])
     assert_type(zk.get_children_async("/x"), "Future[List[str]]")
