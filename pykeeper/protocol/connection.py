@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any, Deque, List, NamedTuple, Tuple
+from typing import Any, Deque, List, NamedTuple, Tuple, Union
 
 from .errors import NoNodeException, ProtocolError, exception_for
 from .jute import REPLY_HEADER, Reader, Writer
@@ -224,7 +224,8 @@ class ClientProtocol:
 
     # -- incoming ----------------------------------------------------------
 
-    def receive(self, data: bytes) -> Tuple[List[Any], List[bytes]]:
+    def receive(
+            self, data: Union[bytes, bytearray, memoryview]) -> Tuple[List[Any], List[bytes]]:
         """Feed bytes read from the connection.
 
         Returns (events, frames): the events they complete, in order, and
