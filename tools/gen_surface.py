@@ -11,7 +11,7 @@ asyncio client's coroutine `<name>` and twin `<name>_async`, so that type
 checkers and editors see every method (httpcore's unasync is the model).
 A sync method with parameters of its own that the operation does not take
 (is_ephemeral's `cache`) has its coroutine written by hand too.
-tests/test_generated_surface.py fails when a block is stale.
+tests/surface/test_generated_surface.py fails when a block is stale.
 """
 
 from __future__ import annotations
