@@ -5,10 +5,18 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: test demo bench zookeeper venv clean
+.PHONY: test typecheck generate demo bench zookeeper venv clean
 
-test: zookeeper venv
+test: typecheck zookeeper venv
 	$(VPY) -m pytest
+
+# Strict type checking of the package (settings in pyproject.toml's [tool.mypy]).
+typecheck: venv
+	$(VPY) -m mypy --strict pykeeper
+
+# Rewrite the clients' generated methods (tests/surface fails when they are stale).
+generate: venv
+	$(VPY) tools/gen_surface.py
 
 demo: zookeeper venv
 	$(VPY) example/demo.py

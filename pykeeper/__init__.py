@@ -8,13 +8,23 @@
 """
 
 from .acl import make_acl, make_digest_acl, make_digest_acl_credential
-from .client import EPHEMERAL, SEQUENCE, State, ZooKeeper
+from .client import EPHEMERAL, SEQUENCE, ZooKeeper
+from .client_base import State
 from .logstream import install_log_stream, uninstall_log_stream
 from .paths import join
-from .protocol.errors import *  # noqa: F401,F403  (one class per error code)
 from .protocol.errors import (
-    ALL_EXCEPTIONS, ClientClosedException, ProtocolError, RolledBackException,
-    TimeoutException, ZooKeeperException,
+    ALL_EXCEPTIONS, ApiErrorException, AuthFailedException, BadArgumentsException,
+    BadVersionException, ClientClosedException, ClosingException, ConnectionLossException,
+    DataInconsistencyException, EphemeralOnLocalSessionException, InvalidACLException,
+    InvalidCallbackException, InvalidStateException, MarshallingErrorException,
+    NewConfigNoQuorumException, NoAuthException, NoChildrenForEphemeralsException,
+    NodeExistsException, NoNodeException, NotEmptyException, NothingException,
+    NotReadOnlyException, NoWatcherException, OperationTimeoutException, ProtocolError,
+    QuotaExceededException, ReconfigDisabledException, ReconfigInProgressException,
+    RequestTimeoutException, RolledBackException, RuntimeInconsistencyException,
+    SessionClosedRequireSaslException, SessionExpiredException, SessionMovedException,
+    SystemErrorException, ThrottledOpException, TimeoutException, UnimplementedException,
+    UnknownSessionException, ZooKeeperException,
 )
 from .protocol.records import (
     ACL, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
@@ -32,11 +42,22 @@ ZOO_OPEN_ACL_UNSAFE = OPEN_ACL_UNSAFE[0]
 __version__ = "0.2.0.dev0"
 
 __all__ = [
-    "ACL", "ALL_EXCEPTIONS", "CREATOR_ALL_ACL", "ChildrenWatch", "ClientClosedException",
-    "ClientEvent", "DataWatch", "TreeCache", "TreeEvent",
-    "EPHEMERAL", "EventType", "Id", "KeeperState", "OPEN_ACL_UNSAFE", "Perms",
-    "ProtocolError", "READ_ACL_UNSAFE", "RetryPolicy", "RolledBackException", "SEQUENCE", "Stat", "State",
-    "TimeoutException", "Transaction", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",
-    "ZooKeeperException", "install_log_stream", "join", "uninstall_log_stream",
-    "Permission", "make_acl", "make_digest_acl", "make_digest_acl_credential",
-] + [cls.__name__ for cls in ALL_EXCEPTIONS]
+    "ACL", "ALL_EXCEPTIONS", "ApiErrorException", "AuthFailedException",
+    "BadArgumentsException", "BadVersionException", "ChildrenWatch", "ClientClosedException",
+    "ClientEvent", "ClosingException", "ConnectionLossException", "CREATOR_ALL_ACL",
+    "DataInconsistencyException", "DataWatch", "EPHEMERAL", "EphemeralOnLocalSessionException",
+    "EventType", "Id", "install_log_stream", "InvalidACLException", "InvalidCallbackException",
+    "InvalidStateException", "join", "KeeperState", "make_acl", "make_digest_acl",
+    "make_digest_acl_credential", "MarshallingErrorException", "NewConfigNoQuorumException",
+    "NoAuthException", "NoChildrenForEphemeralsException", "NodeExistsException",
+    "NoNodeException", "NotEmptyException", "NothingException", "NotReadOnlyException",
+    "NoWatcherException", "OPEN_ACL_UNSAFE", "OperationTimeoutException", "Permission",
+    "Perms", "ProtocolError", "QuotaExceededException", "READ_ACL_UNSAFE",
+    "ReconfigDisabledException", "ReconfigInProgressException", "RequestTimeoutException",
+    "RetryPolicy", "RolledBackException", "RuntimeInconsistencyException", "SEQUENCE",
+    "SessionClosedRequireSaslException", "SessionExpiredException", "SessionMovedException",
+    "Stat", "State", "SystemErrorException", "ThrottledOpException", "TimeoutException",
+    "Transaction", "TreeCache", "TreeEvent", "UnimplementedException", "uninstall_log_stream",
+    "UnknownSessionException", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",
+    "ZooKeeperException",
+]

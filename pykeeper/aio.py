@@ -18,7 +18,9 @@ import inspect
 import logging
 import time
 from concurrent.futures import Future
-from typing import Any, Awaitable, Callable, List, Optional, Set, Tuple
+from typing import (
+    Any, Awaitable, Callable, List, Literal, Optional, Set, Tuple, TypeVar, Union, overload,
+)
 
 from . import operations as ops
 from .aio_futures import on_loop as _on_loop
@@ -26,19 +28,25 @@ from .aio_treecache import TreeCache, TreeEvent
 from .aio_watchers import ChildrenWatch, DataWatch
 from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
+from .client import ACLs, Children, Data, Watcher
 from .client import ZooKeeper as SyncZooKeeper
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .paths import validate_path
 from .protocol import requests as rq
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ClientClosedException, TimeoutException
-from .protocol.records import Stat, WatchedEvent
+from .protocol.records import ACL, Stat, WatchedEvent
 from .retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
-from .transaction import Transaction
+from .transaction import AsyncTransaction
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch"]
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
+
+# The asyncio client's transaction, named like the module's other fronts.
+Transaction = AsyncTransaction
+
+T = TypeVar("T")
 
 
 class ZooKeeper(ClientBase):
@@ -181,7 +189,8 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        return connection.send_now(request)
+        future: Future[Any] = connection.send_now(request)
+        return future
 
     async def _call(self, request: rq.Request) -> Any:
         connection = self._connection
@@ -198,9 +207,20 @@ class ZooKeeper(ClientBase):
             raise ClientClosedException("the client is not connected: call connect() first")
         return await connection.call(request)
 
-    async def _drive(self, op: ops.Operation) -> Any:
+    def _start(self, op: ops.Operation[T]) -> Awaitable[T]:
+        """What an operation's coroutine awaits: with no retry policy and a
+        single request, the connection's reply future itself (the common
+        case, without the layers of _drive and _call); else _drive(op)."""
+        connection = self._connection
+        if connection is not None and self.retry_policy is None and isinstance(op, rq.Request):
+            reply: Awaitable[T] = connection.call(op)
+            return reply
+        return self._drive(op)
+
+    async def _drive(self, op: ops.Operation[T]) -> T:
         if isinstance(op, rq.Request):
-            return await self._call(op)
+            answer: T = await self._call(op)
+            return answer
         try:
             request = next(op)
             while True:
@@ -211,7 +231,8 @@ class ZooKeeper(ClientBase):
                 else:
                     request = op.send(result)
         except StopIteration as stop:
-            return stop.value
+            value: T = stop.value
+            return value
 
     async def retry(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Await `fn(*args, **kwargs)`, retrying it across connection losses
@@ -248,14 +269,21 @@ class ZooKeeper(ClientBase):
         finally:
             self._tell_removed(path, removed)
 
+    async def is_ephemeral(self, path: str, cache: bool = False) -> bool:
+        """True if the node at `path` is ephemeral (with `cache`: read through
+        cached_get). Raises NoNodeException."""
+        if cache:
+            return bool((await self.cached_get(path))[1].ephemeralOwner)
+        return await self._start(ops.is_ephemeral(self, path))
+
     def protocol_for_watches(self) -> ClientProtocol:
         if self._protocol is None:
             raise ClientClosedException("the client is not connected: call connect() first")
         return self._protocol
 
-    def transaction(self) -> Transaction:
+    def transaction(self) -> AsyncTransaction:
         """A Transaction whose commit() is awaited (or use `async with`)."""
-        return Transaction(self)
+        return AsyncTransaction(self)
 
     multi = transaction
 
@@ -275,15 +303,18 @@ class ZooKeeper(ClientBase):
     async def cached_get(self, path: str) -> Tuple[bytes, Stat]:
         """As pykeeper.ZooKeeper.cached_get: from memory until a watch says
         the node changed; a miss awaits one read (shared by concurrent misses)."""
-        return await self._cached(GET, path)
+        answer: Tuple[bytes, Stat] = await self._cached(GET, path)
+        return answer
 
     async def cached_get_children(self, path: str) -> List[str]:
         """As pykeeper.ZooKeeper.cached_get_children."""
-        return await self._cached(CHILDREN, path)
+        children: List[str] = await self._cached(CHILDREN, path)
+        return children
 
     async def cached_exists(self, path: str) -> Optional[Stat]:
         """As pykeeper.ZooKeeper.cached_exists."""
-        return await self._cached(EXISTS, path)
+        stat: Optional[Stat] = await self._cached(EXISTS, path)
+        return stat
 
     def cache_clear(self, path: Optional[str] = None) -> None:
         """Drop the cached answers (of `path`, or all)."""
@@ -335,7 +366,7 @@ class ZooKeeper(ClientBase):
 
     # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
 
-    def start_operation(self, op: ops.Operation) -> "Future[Any]":
+    def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
         sent); a Future of its answer, completed on the event loop in reply
         order. Never blocks. For helpers (pykeeper.steps)."""
@@ -351,39 +382,296 @@ class ZooKeeper(ClientBase):
         return True
 
 
-def _async_method(name: str) -> Callable[..., Any]:
-    operation = ops.CLIENT_OPERATIONS[name]
+    # -- the operations, as coroutines and future twins -----------------------------------
 
-    async def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> Any:
-        op = operation(self, *args, **kwargs)
-        connection = self._connection
-        if (connection is not None and self.retry_policy is None
-                and isinstance(op, rq.Request)):
-            # (The common case, without the layers of _drive and _call.)
-            return await connection.call(op)
-        return await self._drive(op)
+    # BEGIN GENERATED by tools/gen_surface.py from the sync client's methods: do not edit.
+    async def exists(self, path: str, watcher: Optional[Watcher] = None) -> Optional[Stat]:
+        """The node's Stat, or None if there is no node at `path`.
 
-    sync_method = getattr(SyncZooKeeper, name)
-    method.__name__ = method.__qualname__ = name
-    method.__doc__ = sync_method.__doc__
-    method.__signature__ = inspect.signature(sync_method)  # type: ignore[attr-defined]
-    return method
+        `watcher(event)` fires once when the node is created, changed or
+        deleted. Raises ZooKeeperException subclasses for server errors.
+        """
+        return await self._start(ops.exists(self, path, watcher))
 
+    async def get(self, path: str, watcher: Optional[Watcher] = None) -> Tuple[bytes, Stat]:
+        """(data, stat) of the node at `path`.
 
-def _future_twin(name: str) -> Callable[..., Any]:
-    operation = ops.CLIENT_OPERATIONS[name]
+        `watcher(event)` fires once when the node changes or is deleted.
+        Raises NoNodeException if there is no node.
+        """
+        return await self._start(ops.get(self, path, watcher))
 
-    def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> "Future[Any]":
-        return ops.drive_future(operation(self, *args, **kwargs), self._send)
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: Literal[False] = False) -> List[str]: ...
 
-    method.__name__ = method.__qualname__ = name + "_async"
-    method.__doc__ = (f"Start {name}() and return at once a concurrent.futures.Future of its "
-                      f"result, completed on the event loop (await the coroutine {name}() "
-                      f"instead, unless you need the future itself).")
-    return method
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
 
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
 
-for _name in ops.CLIENT_OPERATIONS:
-    setattr(ZooKeeper, _name, _async_method(_name))
-    setattr(ZooKeeper, _name + "_async", _future_twin(_name))
-ZooKeeper.set2 = ZooKeeper.set  # type: ignore[attr-defined]
+    @overload
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Children: ...
+
+    async def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Children:
+        """The names of the node's children (in the server's order), or with
+        `include_stat` a (names, parent stat) pair.
+
+        `watcher(event)` fires once when a child is added or removed, or the
+        node is deleted. Raises NoNodeException if there is no node.
+        """
+        return await self._start(ops.get_children(self, path, watcher, include_stat))
+
+    async def get_acl(self, path: str) -> Tuple[List[ACL], Stat]:
+        """(acl list, stat) of the node. Raises NoNodeException."""
+        return await self._start(ops.get_acl(self, path))
+
+    async def sync(self, path: str = "/") -> str:
+        """Wait until the server this client is on has caught up with the
+        leader, so a following read sees every write committed before; returns `path`.
+        """
+        return await self._start(ops.sync(self, path))
+
+    async def get_ephemerals(self, prefix: str = "/") -> List[str]:
+        """Paths of this session's ephemeral nodes at or under `prefix` (server 3.6+)."""
+        return await self._start(ops.get_ephemerals(self, prefix))
+
+    async def get_all_children_number(self, path: str) -> int:
+        """How many nodes there are below `path`, at any depth (server 3.6+)."""
+        return await self._start(ops.get_all_children_number(self, path))
+
+    async def add_watch(self, path: str, watcher: Watcher, recursive: bool = False) -> None:
+        """Arm a persistent watch on `path` (server 3.6+).
+
+        `watcher(event)` is called for every change of the node (created,
+        changed, deleted, child added or removed) until the watch is removed;
+        with `recursive`, for every created/changed/deleted node at or
+        below `path` (not for child-list changes). The watch survives
+        reconnects; it ends with the session. Raises UnimplementedException
+        on servers older than 3.6.
+        """
+        return await self._start(ops.add_watch(self, path, watcher, recursive))
+
+    async def create(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
+                     ttl: Optional[int] = None) -> str:
+        """Create a node; returns its path (with the sequence number, for a
+        sequential node).
+
+        `value` is bytes (str is UTF-8 encoded); `acl` a list of ACL
+        (default OPEN_ACL_UNSAFE); `flags` EPHEMERAL | SEQUENCE as in the
+        original API, or the keywords. `container=True` makes a container
+        node, `ttl` (milliseconds) a TTL node (the server must enable them).
+        Raises NodeExistsException, NoNodeException (no parent),
+        NoChildrenForEphemeralsException, InvalidACLException, ...
+        """
+        return await self._start(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl))
+
+    async def create2(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False, ttl: Optional[int] = None) -> Tuple[str, Stat]:
+        """Like create(), but returns (path, stat of the new node)."""
+        return await self._start(ops.create2(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl))
+
+    async def set(self, path: str, value: Data, version: int = -1) -> Stat:
+        """Replace the node's data; returns its new Stat.
+
+        With `version` >= 0 the write happens only if the node is at that
+        version (else BadVersionException). Raises NoNodeException.
+        """
+        return await self._start(ops.set_data(self, path, value, version))
+
+    async def delete(self, path: str, version: int = -1) -> None:
+        """Delete the node. Raises NoNodeException, NotEmptyException,
+        BadVersionException (when `version` >= 0 does not match).
+        """
+        return await self._start(ops.delete(self, path, version))
+
+    async def set_acl(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Stat:
+        """Replace the node's ACL; returns its new Stat.
+
+        The original argument order set_acl(path, version, acl) works too.
+        Raises NoNodeException, BadVersionException, InvalidACLException.
+        """
+        return await self._start(ops.set_acl(self, path, acl, version))
+
+    async def add_auth(self, scheme: str, credential: Union[str, bytes]) -> None:
+        """Add credentials to this connection (e.g. "digest", "user:password").
+
+        They are re-sent on every reconnect. Raises AuthFailedException if
+        the server refuses them (the client then stops: state auth_failed).
+        """
+        return await self._start(ops.add_auth(self, scheme, credential))
+
+    async def create_recursive(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> str:
+        """Create `path` with `value`, creating missing parents (empty) first.
+
+        Parents that exist, or that another client creates meanwhile, are
+        fine. Returns the path. Raises NodeExistsException if the node
+        itself already exists.
+        """
+        return await self._start(ops.create_recursive(self, path, value, acl))
+
+    async def delete_recursive(self, path: str, dry_run: bool = False,
+                               force: bool = False) -> List[str]:
+        """Delete `path` and everything below it, deepest first.
+
+        Ephemeral nodes (and so their ancestors) are left alone unless
+        `force`. With `dry_run`, nothing is deleted. Returns the paths
+        deleted (or that would be). Children created concurrently are
+        deleted too.
+        """
+        return await self._start(ops.delete_recursive(self, path, dry_run, force))
+
+    set2 = set
+
+    def exists_async(self, path: str, watcher: Optional[Watcher] = None) -> Future[Optional[Stat]]:
+        """Start exists() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine exists() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.exists(self, path, watcher), self._send)
+
+    def get_async(self, path: str,
+                  watcher: Optional[Watcher] = None) -> Future[Tuple[bytes, Stat]]:
+        """Start get() and return at once a concurrent.futures.Future of its result, completed on
+        the event loop (await the coroutine get() instead, unless you need the future itself).
+        """
+        return ops.drive_future(ops.get(self, path, watcher), self._send)
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: Literal[False] = False) -> Future[List[str]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Children]: ...
+
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Any]:
+        """Start get_children() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine get_children() instead, unless you need
+        the future itself).
+        """
+        return ops.drive_future(ops.get_children(self, path, watcher, include_stat), self._send)
+
+    def get_acl_async(self, path: str) -> Future[Tuple[List[ACL], Stat]]:
+        """Start get_acl() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine get_acl() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.get_acl(self, path), self._send)
+
+    def sync_async(self, path: str = "/") -> Future[str]:
+        """Start sync() and return at once a concurrent.futures.Future of its result, completed on
+        the event loop (await the coroutine sync() instead, unless you need the future itself).
+        """
+        return ops.drive_future(ops.sync(self, path), self._send)
+
+    def get_ephemerals_async(self, prefix: str = "/") -> Future[List[str]]:
+        """Start get_ephemerals() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine get_ephemerals() instead, unless you
+        need the future itself).
+        """
+        return ops.drive_future(ops.get_ephemerals(self, prefix), self._send)
+
+    def get_all_children_number_async(self, path: str) -> Future[int]:
+        """Start get_all_children_number() and return at once a concurrent.futures.Future of its
+        result, completed on the event loop (await the coroutine get_all_children_number()
+        instead, unless you need the future itself).
+        """
+        return ops.drive_future(ops.get_all_children_number(self, path), self._send)
+
+    def is_ephemeral_async(self, path: str) -> Future[bool]:
+        """Start is_ephemeral() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine is_ephemeral() instead, unless you need
+        the future itself).
+        """
+        return ops.drive_future(ops.is_ephemeral(self, path), self._send)
+
+    def add_watch_async(self, path: str, watcher: Watcher,
+                        recursive: bool = False) -> Future[None]:
+        """Start add_watch() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine add_watch() instead, unless you need
+        the future itself).
+        """
+        return ops.drive_future(ops.add_watch(self, path, watcher, recursive), self._send)
+
+    def create_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
+                     ttl: Optional[int] = None) -> Future[str]:
+        """Start create() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine create() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
+
+    def create2_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False,
+                      ttl: Optional[int] = None) -> Future[Tuple[str, Stat]]:
+        """Start create2() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine create2() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.create2(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
+
+    def set_async(self, path: str, value: Data, version: int = -1) -> Future[Stat]:
+        """Start set() and return at once a concurrent.futures.Future of its result, completed on
+        the event loop (await the coroutine set() instead, unless you need the future itself).
+        """
+        return ops.drive_future(ops.set_data(self, path, value, version), self._send)
+
+    def delete_async(self, path: str, version: int = -1) -> Future[None]:
+        """Start delete() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine delete() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.delete(self, path, version), self._send)
+
+    def set_acl_async(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Future[Stat]:
+        """Start set_acl() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine set_acl() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.set_acl(self, path, acl, version), self._send)
+
+    def add_auth_async(self, scheme: str, credential: Union[str, bytes]) -> Future[None]:
+        """Start add_auth() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine add_auth() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.add_auth(self, scheme, credential), self._send)
+
+    def create_recursive_async(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> Future[str]:
+        """Start create_recursive() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine create_recursive() instead, unless you
+        need the future itself).
+        """
+        return ops.drive_future(ops.create_recursive(self, path, value, acl), self._send)
+
+    def delete_recursive_async(self, path: str, dry_run: bool = False,
+                               force: bool = False) -> Future[List[str]]:
+        """Start delete_recursive() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine delete_recursive() instead, unless you
+        need the future itself).
+        """
+        return ops.drive_future(ops.delete_recursive(self, path, dry_run, force), self._send)
+    # END GENERATED

@@ -269,6 +269,7 @@ class NodeCache:
         """Send the read of a miss (from any thread, the I/O thread included)."""
         client = self._client
         watcher = self._watchers[kind]
+        op: ops.Operation[Any]
         try:
             if kind == GET:
                 op = ops.get(client, path, watcher)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple, Union
+from typing import (
+    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple,
+    TypeVar, Union, overload,
+)
 
 from . import operations as ops
 from .client_base import CONNECTED_STATES, ClientBase, State
@@ -29,10 +31,20 @@ if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
     from .treecache import TreeCache
     from .watchers import ChildrenWatch, DataWatch
 
+__all__ = [
+    "ACLs", "Children", "Data", "EPHEMERAL", "SEQUENCE", "Watcher", "ZooKeeper",
+]
+
 log = logging.getLogger("pykeeper")
 
 Watcher = Callable[[WatchedEvent], Any]
 Data = Union[bytes, bytearray, memoryview, str, None]
+# An ACL argument: ACL entries (or the original binding's dicts with
+# perms/scheme/id), or one of them alone.
+ACLs = Union[ACL, Mapping[str, Any], Iterable[Union[ACL, Mapping[str, Any]]]]
+# What get_children answers: the names, or with include_stat (names, parent stat).
+Children = Union[List[str], Tuple[List[str], Stat]]
+T = TypeVar("T")
 
 # Flag bits of create(), as the official binding numbered them.
 EPHEMERAL = CreateFlags.EPHEMERAL
@@ -43,7 +55,7 @@ _CONNECTED_STATES = CONNECTED_STATES
 
 
 # remove_watches kinds: (client watch tables, server WatcherType, removal event type).
-_REMOVABLE = {
+_REMOVABLE: Dict[str, List[Tuple[Tuple[str, ...], int, int]]] = {
     "data": [(("data", "exist"), WatcherType.DATA, EventType.DATA_WATCH_REMOVED)],
     "child": [(("child",), WatcherType.CHILDREN, EventType.CHILD_WATCH_REMOVED)],
     "persistent": [(("persistent",), WatcherType.PERSISTENT,
@@ -231,7 +243,8 @@ class ZooKeeper(ClientBase):
         if connection is None:
             raise ClientClosedException(
                 "the client is not connected: call connect() first")
-        return connection.send(request)
+        future: Future[Any] = connection.send(request)
+        return future
 
     def _call(self, request: rq.Request) -> Any:
         policy = self.retry_policy
@@ -239,10 +252,11 @@ class ZooKeeper(ClientBase):
             return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
         return self._call_once(request)
 
-    def _drive(self, op: ops.Operation) -> Any:
+    def _drive(self, op: ops.Operation[T]) -> T:
         """Run an operation to its answer, blocking on each reply."""
         if isinstance(op, rq.Request):
-            return self._call(op)
+            answer: T = self._call(op)
+            return answer
         try:
             request = next(op)
             while True:
@@ -253,7 +267,8 @@ class ZooKeeper(ClientBase):
                 else:
                     request = op.send(result)
         except StopIteration as stop:
-            return stop.value
+            value: T = stop.value
+            return value
 
     def _call_once(self, request: rq.Request) -> Any:
         connection = self._connection
@@ -297,8 +312,24 @@ class ZooKeeper(ClientBase):
         """
         return self._drive(ops.get(self, path, watcher))
 
+    @overload
     def get_children(self, path: str, watcher: Optional[Watcher] = None,
-                     include_stat: bool = False) -> Any:
+                     include_stat: Literal[False] = False) -> List[str]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher] = None, *,
+                     include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher],
+                     include_stat: Literal[True]) -> Tuple[List[str], Stat]: ...
+
+    @overload
+    def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                     include_stat: bool = False) -> Children: ...
+
+    def get_children(self, path: str, watcher: Optional[Watcher] = None,
+                     include_stat: bool = False) -> Children:
         """The names of the node's children (in the server's order), or with
         `include_stat` a (names, parent stat) pair.
 
@@ -374,8 +405,9 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        return connection.locked(
+        taken: Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]] = connection.locked(
             lambda protocol: self._take_watches(protocol, path, watcher, kind))
+        return taken
 
     @staticmethod
     def _take_watches(protocol: ClientProtocol, path: str, watcher: Any,
@@ -421,7 +453,7 @@ class ZooKeeper(ClientBase):
 
     # -- writes --------------------------------------------------------------------
 
-    def create(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
+    def create(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0, *,
                ephemeral: bool = False, sequence: bool = False, container: bool = False,
                ttl: Optional[int] = None) -> str:
         """Create a node; returns its path (with the sequence number, for a
@@ -437,7 +469,7 @@ class ZooKeeper(ClientBase):
         return self._drive(ops.create(self, path, value, acl, flags, ephemeral=ephemeral,
                                          sequence=sequence, container=container, ttl=ttl))
 
-    def create2(self, path: str, value: Data = b"", acl: Any = None, flags: int = 0, *,
+    def create2(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0, *,
                 ephemeral: bool = False, sequence: bool = False, container: bool = False,
                 ttl: Optional[int] = None) -> Tuple[str, Stat]:
         """Like create(), but returns (path, stat of the new node)."""
@@ -461,7 +493,8 @@ class ZooKeeper(ClientBase):
         BadVersionException (when `version` >= 0 does not match)."""
         self._drive(ops.delete(self, path, version))
 
-    def set_acl(self, path: str, acl: Any, version: Any = -1) -> Stat:
+    def set_acl(self, path: str, acl: Union[ACLs, int],
+                version: Union[int, ACLs] = -1) -> Stat:
         """Replace the node's ACL; returns its new Stat.
 
         The original argument order set_acl(path, version, acl) works too.
@@ -486,7 +519,7 @@ class ZooKeeper(ClientBase):
 
     # -- helpers ----------------------------------------------------------------------
 
-    def create_recursive(self, path: str, value: Data = b"", acl: Any = None) -> str:
+    def create_recursive(self, path: str, value: Data = b"", acl: Optional[ACLs] = None) -> str:
         """Create `path` with `value`, creating missing parents (empty) first.
 
         Parents that exist, or that another client creates meanwhile, are
@@ -577,7 +610,7 @@ class ZooKeeper(ClientBase):
 
     # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
 
-    def start_operation(self, op: ops.Operation) -> "Future[Any]":
+    def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
         sent); a Future of its answer, completed on the I/O thread in reply
         order. Never blocks. For helpers (pykeeper.steps)."""
@@ -592,25 +625,177 @@ class ZooKeeper(ClientBase):
         events.put(fn, *args)
         return True
 
+    # -- the future twins ----------------------------------------------------------------
 
-def _future_twin(name: str) -> Callable[..., Any]:
-    operation = ops.CLIENT_OPERATIONS[name]
+    # BEGIN GENERATED by tools/gen_surface.py from the sync client's methods: do not edit.
+    def exists_async(self, path: str, watcher: Optional[Watcher] = None) -> Future[Optional[Stat]]:
+        """Like exists(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.exists(self, path, watcher), self._send)
 
-    def method(self: ZooKeeper, *args: Any, **kwargs: Any) -> "Future[Any]":
-        return ops.drive_future(operation(self, *args, **kwargs), self._send)
+    def get_async(self, path: str,
+                  watcher: Optional[Watcher] = None) -> Future[Tuple[bytes, Stat]]:
+        """Like get(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.get(self, path, watcher), self._send)
 
-    sync_method = getattr(ZooKeeper, name)
-    method.__name__ = method.__qualname__ = name + "_async"
-    method.__doc__ = (f"Like {name}(), but returns at once a concurrent.futures.Future of its "
-                      f"result (or of the exception it raises). Many calls may be in flight "
-                      f"on the one connection; replies come in call order. Bad arguments, and "
-                      f"a client that is not connected, raise here. Callbacks added to the "
-                      f"future run on the I/O thread: keep them short, never block in them.")
-    signature = inspect.signature(sync_method)
-    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        return_annotation=f"Future[{signature.return_annotation}]")
-    return method
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: Literal[False] = False) -> Future[List[str]]: ...
 
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None, *,
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
 
-for _name in ops.CLIENT_OPERATIONS:
-    setattr(ZooKeeper, _name + "_async", _future_twin(_name))
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher],
+                           include_stat: Literal[True]) -> Future[Tuple[List[str], Stat]]: ...
+
+    @overload
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Children]: ...
+
+    def get_children_async(self, path: str, watcher: Optional[Watcher] = None,
+                           include_stat: bool = False) -> Future[Any]:
+        """Like get_children(), but returns at once a concurrent.futures.Future of its result (or
+        of the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.get_children(self, path, watcher, include_stat), self._send)
+
+    def get_acl_async(self, path: str) -> Future[Tuple[List[ACL], Stat]]:
+        """Like get_acl(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.get_acl(self, path), self._send)
+
+    def sync_async(self, path: str = "/") -> Future[str]:
+        """Like sync(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.sync(self, path), self._send)
+
+    def get_ephemerals_async(self, prefix: str = "/") -> Future[List[str]]:
+        """Like get_ephemerals(), but returns at once a concurrent.futures.Future of its result (or
+        of the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.get_ephemerals(self, prefix), self._send)
+
+    def get_all_children_number_async(self, path: str) -> Future[int]:
+        """Like get_all_children_number(), but returns at once a concurrent.futures.Future of its
+        result (or of the exception it raises). Many calls may be in flight on the one
+        connection; replies come in call order. Bad arguments, and a client that is not
+        connected, raise here. Callbacks added to the future run on the I/O thread: keep them
+        short, never block in them.
+        """
+        return ops.drive_future(ops.get_all_children_number(self, path), self._send)
+
+    def is_ephemeral_async(self, path: str) -> Future[bool]:
+        """Like is_ephemeral(), but returns at once a concurrent.futures.Future of its result (or
+        of the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.is_ephemeral(self, path), self._send)
+
+    def add_watch_async(self, path: str, watcher: Watcher,
+                        recursive: bool = False) -> Future[None]:
+        """Like add_watch(), but returns at once a concurrent.futures.Future of its result (or of
+        the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.add_watch(self, path, watcher, recursive), self._send)
+
+    def create_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None, flags: int = 0,
+                     *, ephemeral: bool = False, sequence: bool = False, container: bool = False,
+                     ttl: Optional[int] = None) -> Future[str]:
+        """Like create(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.create(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
+
+    def create2_async(self, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+                      flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+                      container: bool = False,
+                      ttl: Optional[int] = None) -> Future[Tuple[str, Stat]]:
+        """Like create2(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.create2(self, path, value, acl, flags, ephemeral=ephemeral, sequence=sequence, container=container, ttl=ttl), self._send)
+
+    def set_async(self, path: str, value: Data, version: int = -1) -> Future[Stat]:
+        """Like set(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.set_data(self, path, value, version), self._send)
+
+    def delete_async(self, path: str, version: int = -1) -> Future[None]:
+        """Like delete(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.delete(self, path, version), self._send)
+
+    def set_acl_async(self, path: str, acl: Union[ACLs, int],
+                      version: Union[int, ACLs] = -1) -> Future[Stat]:
+        """Like set_acl(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.set_acl(self, path, acl, version), self._send)
+
+    def add_auth_async(self, scheme: str, credential: Union[str, bytes]) -> Future[None]:
+        """Like add_auth(), but returns at once a concurrent.futures.Future of its result (or of
+        the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.add_auth(self, scheme, credential), self._send)
+
+    def create_recursive_async(self, path: str, value: Data = b"",
+                               acl: Optional[ACLs] = None) -> Future[str]:
+        """Like create_recursive(), but returns at once a concurrent.futures.Future of its result
+        (or of the exception it raises). Many calls may be in flight on the one connection;
+        replies come in call order. Bad arguments, and a client that is not connected, raise
+        here. Callbacks added to the future run on the I/O thread: keep them short, never block
+        in them.
+        """
+        return ops.drive_future(ops.create_recursive(self, path, value, acl), self._send)
+
+    def delete_recursive_async(self, path: str, dry_run: bool = False,
+                               force: bool = False) -> Future[List[str]]:
+        """Like delete_recursive(), but returns at once a concurrent.futures.Future of its result
+        (or of the exception it raises). Many calls may be in flight on the one connection;
+        replies come in call order. Bad arguments, and a client that is not connected, raise
+        here. Callbacks added to the future run on the I/O thread: keep them short, never block
+        in them.
+        """
+        return ops.drive_future(ops.delete_recursive(self, path, dry_run, force), self._send)
+    # END GENERATED

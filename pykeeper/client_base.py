@@ -26,6 +26,10 @@ from .protocol.records import EventType, KeeperState, WatchedEvent
 from .retry import RetryPolicy
 from .tls import PathArg, make_ssl_context
 
+__all__ = [
+    "CONNECTED_STATES", "STATE_TO_KEEPER", "ClientBase", "State",
+]
+
 log = logging.getLogger("pykeeper")
 
 
@@ -205,7 +209,7 @@ class ClientBase:
             last_error = self._connection.session.last_error
             error = TimeoutException(f"not connected after {timeout} s (state {self._state.value}"
                                      + (f"; last error: {last_error})" if last_error else ")"))
-            error.last_error = last_error  # type: ignore[attr-defined]
+            error.last_error = last_error
             raise error
         return remaining
 
@@ -213,11 +217,11 @@ class ClientBase:
                            cause: TimeoutException) -> TimeoutException:
         """What connect() raises when no server gave a session in time:
         names the hosts and why the last attempt failed."""
-        last_error = getattr(cause, "last_error", None)
+        last_error = cause.last_error
         error = TimeoutException(
             f"no ZooKeeper server at {self.hosts} gave a session within {timeout} s"
             + (f" (last error: {last_error})" if last_error else ""))
-        error.last_error = last_error  # type: ignore[attr-defined]
+        error.last_error = last_error
         return error
 
     # -- listeners ---------------------------------------------------------------

@@ -12,6 +12,10 @@ import queue
 import threading
 from typing import Any, Callable, List, Optional
 
+__all__ = [
+    "EventThread", "Multicast",
+]
+
 log = logging.getLogger("pykeeper")
 
 _STOP = object()

@@ -8,6 +8,10 @@ import logging
 import sys
 from typing import Optional
 
+__all__ = [
+    "install_log_stream", "uninstall_log_stream",
+]
+
 _stderr_handler: Optional[logging.Handler] = None
 
 

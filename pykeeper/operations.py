@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import Future
-from typing import Any, Callable, Generator, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Generator, Iterable, List, Optional, Tuple, TypeVar, Union
 
 from .paths import check_version, to_bytes, validate_path
 from .protocol import requests as rq
@@ -28,7 +28,19 @@ from .protocol.records import ACL, OPEN_ACL_UNSAFE, CreateFlags, Id, Stat
 from .retry import Attempt, current_attempt
 from .session import resolve
 
-Operation = Union[rq.Request, Generator[rq.Request, Any, Any]]
+__all__ = [
+    "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list",
+    "add_auth", "add_watch", "check_watcher", "commit", "create", "create2",
+    "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
+    "exists", "get", "get_acl", "get_all_children_number", "get_children", "get_ephemerals",
+    "is_ephemeral", "remove_watches_on_server", "set_acl", "set_data", "sync",
+]
+
+T = TypeVar("T")
+
+# What an operation returns: one request (whose reply's result is the answer,
+# of type T), or a generator of requests that returns the answer.
+Operation = Union[rq.Request, Generator[rq.Request, Any, T]]
 
 EPHEMERAL = CreateFlags.EPHEMERAL
 SEQUENCE = CreateFlags.SEQUENTIAL
@@ -63,7 +75,7 @@ def check_watcher(watcher: Any) -> None:
         raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
 
 
-def drive_future(op: Operation, send: Callable[[rq.Request], "Future[Any]"]) -> "Future[Any]":
+def drive_future(op: Operation[T], send: Callable[[rq.Request], Future[Any]]) -> Future[T]:
     """Start `op`; a Future of its answer. `send(request)` returns a Future
     of the request's reply.
 
@@ -72,8 +84,9 @@ def drive_future(op: Operation, send: Callable[[rq.Request], "Future[Any]"]) -> 
     callbacks, on the driver's I/O thread or loop, and only send.
     """
     if isinstance(op, rq.Request):
-        return send(op)
-    outer: Future = Future()
+        first_reply: Future[T] = send(op)
+        return first_reply
+    outer: Future[T] = Future()
 
     def step(value: Any = None, error: Optional[BaseException] = None) -> None:
         while True:
@@ -92,7 +105,7 @@ def drive_future(op: Operation, send: Callable[[rq.Request], "Future[Any]"]) -> 
                 continue
             return
 
-    def on_reply(reply: Future) -> None:
+    def on_reply(reply: Future[Any]) -> None:
         error = reply.exception()
         step(None if error is not None else reply.result(), error)
 
@@ -107,7 +120,8 @@ def drive_future(op: Operation, send: Callable[[rq.Request], "Future[Any]"]) -> 
 
 # -- reads -------------------------------------------------------------------------
 
-def exists(client: Any, path: str, watcher: Any = None) -> Operation:
+def exists(client: Any, path: str,
+           watcher: Any = None) -> Generator[rq.Request, Any, Optional[Stat]]:
     validate_path(path)
     check_watcher(watcher)
     return _stat_or_none(rq.Exists(path, watcher))
@@ -115,19 +129,21 @@ def exists(client: Any, path: str, watcher: Any = None) -> Operation:
 
 def _stat_or_none(request: rq.Request) -> Generator[rq.Request, Any, Optional[Stat]]:
     try:
-        return (yield request)
+        stat: Optional[Stat] = yield request
+        return stat
     except NoNodeException:
         return None
 
 
-def get(client: Any, path: str, watcher: Any = None) -> Operation:
+def get(client: Any, path: str, watcher: Any = None) -> Operation[Tuple[bytes, Stat]]:
     validate_path(path)
     check_watcher(watcher)
     return rq.GetData(path, watcher)
 
 
-def get_children(client: Any, path: str, watcher: Any = None,
-                 include_stat: bool = False) -> Operation:
+def get_children(
+        client: Any, path: str, watcher: Any = None, include_stat: bool = False,
+) -> Operation[Union[List[str], Tuple[List[str], Stat]]]:
     validate_path(path)
     check_watcher(watcher)
     request = rq.GetChildren(path, watcher)
@@ -135,26 +151,27 @@ def get_children(client: Any, path: str, watcher: Any = None,
 
 
 def _names_only(request: rq.Request) -> Generator[rq.Request, Any, List[str]]:
+    children: List[str]
     children, _ = yield request
     return children
 
 
-def get_acl(client: Any, path: str) -> Operation:
+def get_acl(client: Any, path: str) -> Operation[Tuple[List[ACL], Stat]]:
     validate_path(path)
     return rq.GetACL(path)
 
 
-def sync(client: Any, path: str = "/") -> Operation:
+def sync(client: Any, path: str = "/") -> Operation[str]:
     validate_path(path)
     return rq.Sync(path)
 
 
-def get_ephemerals(client: Any, prefix: str = "/") -> Operation:
+def get_ephemerals(client: Any, prefix: str = "/") -> Operation[List[str]]:
     validate_path(prefix)
     return rq.GetEphemerals(prefix)
 
 
-def get_all_children_number(client: Any, path: str) -> Operation:
+def get_all_children_number(client: Any, path: str) -> Operation[int]:
     validate_path(path)
     return rq.GetAllChildrenNumber(path)
 
@@ -197,7 +214,7 @@ def create_request(client: Any, path: str, value: Any, acl: Any, flags: int, eph
             raise ValueError("a TTL node cannot be ephemeral")
         if isinstance(ttl, bool) or not isinstance(ttl, int) or not 0 < ttl <= 0xFFFFFFFFFF:
             raise ValueError(f"ttl must be positive milliseconds, not {ttl!r}")
-        mode = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
+        mode: int = (CreateFlags.PERSISTENT_SEQUENTIAL_WITH_TTL if sequence
                 else CreateFlags.PERSISTENT_WITH_TTL)
     elif container:
         mode = CreateFlags.CONTAINER
@@ -208,7 +225,7 @@ def create_request(client: Any, path: str, value: Any, acl: Any, flags: int, eph
 
 def create2(client: Any, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
             ephemeral: bool = False, sequence: bool = False, container: bool = False,
-            ttl: Optional[int] = None) -> Operation:
+            ttl: Optional[int] = None) -> Operation[Tuple[str, Stat]]:
     request = create_request(client, path, value, acl, flags, ephemeral, sequence,
                              container, ttl)
     attempt = current_attempt()
@@ -226,7 +243,7 @@ def create(client: Any, path: str, value: Any = b"", acl: Any = None, flags: int
     return created_path
 
 
-def set_data(client: Any, path: str, value: Any, version: int = -1) -> Operation:
+def set_data(client: Any, path: str, value: Any, version: int = -1) -> Operation[Stat]:
     validate_path(path)
     request = rq.SetData(path, to_bytes(value, client.max_data_size), check_version(version))
     attempt = current_attempt()
@@ -235,7 +252,7 @@ def set_data(client: Any, path: str, value: Any, version: int = -1) -> Operation
     return request
 
 
-def delete(client: Any, path: str, version: int = -1) -> Operation:
+def delete(client: Any, path: str, version: int = -1) -> Operation[None]:
     validate_path(path)
     if path == "/":
         raise ValueError("cannot delete the root node '/'")
@@ -246,22 +263,23 @@ def delete(client: Any, path: str, version: int = -1) -> Operation:
     return request
 
 
-def set_acl(client: Any, path: str, acl: Any, version: Any = -1) -> Operation:
+def set_acl(client: Any, path: str, acl: Any, version: Any = -1) -> Operation[Stat]:
     validate_path(path)
     if isinstance(acl, int) and not isinstance(acl, bool) and not isinstance(version, int):
         acl, version = version, acl  # the original API's set_acl(path, version, acl)
     return rq.SetACL(path, acl_list(acl), check_version(version))
 
 
-def add_auth(client: Any, scheme: str, credential: Union[str, bytes]) -> Operation:
+def add_auth(client: Any, scheme: str, credential: Union[str, bytes]) -> Operation[None]:
     if not isinstance(scheme, str) or not scheme:
         raise TypeError("scheme must be a non-empty str such as 'digest'")
     return rq.Auth(scheme, to_bytes(credential, None, "credential"))
 
 
-def _as_generator(op: Operation) -> Generator[rq.Request, Any, Any]:
+def _as_generator(op: Operation[T]) -> Generator[rq.Request, Any, T]:
     if isinstance(op, rq.Request):
-        return (yield op)
+        answer: T = yield op
+        return answer
     return (yield from op)
 
 
@@ -293,7 +311,8 @@ def _retried_create(client: Any, request: rq.Create,
     if request.flags in _SEQUENTIAL_FLAGS:
         return (yield from _create_protected(request, attempt))
     try:
-        return (yield request)
+        created: Tuple[str, Stat] = yield request
+        return created
     except NodeExistsException:
         if attempt.number == 0:
             raise
@@ -323,17 +342,21 @@ def _create_protected(request: rq.Create,
                 if stat is not None:
                     return path, stat
     request.path = f"{parent}/{marker}{name}"
-    return (yield request)
+    created: Tuple[str, Stat] = yield request
+    return created
 
 
 def _retried_set(client: Any, request: rq.SetData,
                  attempt: Attempt) -> Generator[rq.Request, Any, Stat]:
     _first_try(client, attempt)
     try:
-        return (yield request)
+        new_stat: Stat = yield request
+        return new_stat
     except BadVersionException:
         if attempt.number == 0 or request.version < 0:
             raise
+        data: bytes
+        stat: Stat
         data, stat = yield rq.GetData(request.path)
         if (stat.version == request.version + 1 and stat.mzxid > attempt.state["zxid"]
                 and data == request.data):
@@ -360,7 +383,7 @@ def commit(client: Any, operations: List[rq.Request]) -> Generator[rq.Request, A
                for op, r in zip(operations, results)]
     failure = failed_operation(results)
     if failure is not None:
-        failure.results = results  # type: ignore[attr-defined]
+        failure.results = results
         raise failure
     return results
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+__all__ = [
+    "DEFAULT_MAX_DATA", "check_version", "join", "to_bytes", "validate_path",
+]
+
 # Code points the server rejects in a path (its PathUtils rules). The server
 # checks Java (UTF-16) chars, so every code point above U+FFFF -- sent as a
 # surrogate pair, inside its rejected U+D800..U+F8FF -- is refused too.

@@ -21,6 +21,10 @@ from .protocol.errors import (
     ConnectionLossException, OperationTimeoutException, TimeoutException, ZooKeeperException,
 )
 
+__all__ = [
+    "Attempt", "RETRYABLE", "RetriedCall", "RetryPolicy", "current_attempt", "run_with_retry",
+]
+
 T = TypeVar("T")
 
 RETRYABLE: Tuple[Type[ZooKeeperException], ...] = (

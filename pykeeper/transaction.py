@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, TypeVar
 
 from .paths import check_version, to_bytes, validate_path
 from . import operations as ops
@@ -13,38 +13,40 @@ from .protocol.errors import (
 )
 
 if TYPE_CHECKING:
-    from .client import ZooKeeper
+    from .aio import ZooKeeper as AsyncZooKeeper
+    from .client import ACLs, Data, ZooKeeper
+    from .client_base import ClientBase
+
+__all__ = ["AsyncTransaction", "Transaction", "failed_operation"]
+
+_T = TypeVar("_T", bound="_Operations")
 
 
+class _Operations:
+    """The queue of a transaction: create/delete/set_data/check, each
+    checking its arguments at once (ValueError/TypeError) and returning
+    the transaction, so calls can be chained."""
 
-class Transaction:
-    """Operations queued with create/delete/set_data/check, sent together by
-    commit(). Either all of them are applied or none is.
-
-    Each method checks its arguments at once (ValueError/TypeError) and
-    returns the transaction, so calls can be chained.
-    """
-
-    def __init__(self, client: "ZooKeeper") -> None:
-        self._client = client
+    def __init__(self, client: ClientBase) -> None:
+        self._client: ClientBase = client
         self.operations: List[rq.Request] = []
         self.committed = False
 
-    def create(self, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,
-               ephemeral: bool = False, sequence: bool = False, container: bool = False,
-               ttl: Optional[int] = None) -> "Transaction":
+    def create(self: _T, path: str, value: Data = b"", acl: Optional[ACLs] = None,
+               flags: int = 0, *, ephemeral: bool = False, sequence: bool = False,
+               container: bool = False, ttl: Optional[int] = None) -> _T:
         """Queue a create; its result in commit() is the created path."""
         self.operations.append(ops.create_request(
             self._client, path, value, acl, flags, ephemeral, sequence, container, ttl))
         return self
 
-    def delete(self, path: str, version: int = -1) -> "Transaction":
+    def delete(self: _T, path: str, version: int = -1) -> _T:
         """Queue a delete; its result in commit() is True."""
         validate_path(path)
         self.operations.append(rq.Delete(path, check_version(version)))
         return self
 
-    def set_data(self, path: str, value: Any, version: int = -1) -> "Transaction":
+    def set_data(self: _T, path: str, value: Data, version: int = -1) -> _T:
         """Queue a set; its result in commit() is the new Stat."""
         validate_path(path)
         self.operations.append(rq.SetData(path, to_bytes(value, self._client.max_data_size),
@@ -53,11 +55,42 @@ class Transaction:
 
     set = set_data
 
-    def check(self, path: str, version: int) -> "Transaction":
+    def check(self: _T, path: str, version: int) -> _T:
         """Queue a check that the node is at `version`; its result is True."""
         validate_path(path)
         self.operations.append(rq.Check(path, check_version(version)))
         return self
+
+    def _commit_operation(self) -> ops.Operation[List[Any]]:
+        if self.committed:
+            raise ValueError("this transaction was already committed")
+        if not self.operations:
+            raise ValueError("a transaction needs at least one operation")
+        self.committed = True
+        return ops.commit(self._client, self.operations)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def __repr__(self) -> str:
+        state = "committed" if self.committed else "not committed"
+        queued = "; ".join(_describe_op(op) for op in self.operations[:5])
+        more = f"; ... ({len(self.operations) - 5} more)" if len(self.operations) > 5 else ""
+        return (f"<{type(self).__name__} of {len(self.operations)} operations, {state}"
+                f"{': ' + queued + more if queued else ''}>")
+
+
+class Transaction(_Operations):
+    """Operations queued with create/delete/set_data/check, sent together by
+    commit(). Either all of them are applied or none is.
+
+    Each method checks its arguments at once (ValueError/TypeError) and
+    returns the transaction, so calls can be chained.
+    """
+
+    def __init__(self, client: ZooKeeper) -> None:
+        super().__init__(client)
+        self._sync_client = client
 
     def commit(self) -> List[Any]:
         """Send the operations; returns one result per operation, in order.
@@ -67,43 +100,46 @@ class Transaction:
         every operation's outcome (RolledBackException for the ones that
         would have succeeded).
         """
-        return self._client._drive(self._commit_operation())
+        return self._sync_client._drive(self._commit_operation())
 
-    def commit_async(self) -> "Future[List[Any]]":
+    def commit_async(self) -> Future[List[Any]]:
         """Like commit(), but returns at once a concurrent.futures.Future of
         the results (or of the failing operation's exception)."""
-        return ops.drive_future(self._commit_operation(), self._client._send)
+        return ops.drive_future(self._commit_operation(), self._sync_client._send)
 
-    def _commit_operation(self) -> ops.Operation:
-        if self.committed:
-            raise ValueError("this transaction was already committed")
-        if not self.operations:
-            raise ValueError("a transaction needs at least one operation")
-        self.committed = True
-        return ops.commit(self._client, self.operations)
-
-    def __enter__(self) -> "Transaction":
+    def __enter__(self) -> Transaction:
         return self
 
-    async def __aenter__(self) -> "Transaction":
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        if exc_type is None and not self.committed:
+            self.commit()
+
+
+class AsyncTransaction(_Operations):
+    """The asyncio client's Transaction (`pykeeper.aio.Transaction`):
+    queue as with `pykeeper.Transaction`, then `await commit()`, or use
+    `async with` (commits on exit)."""
+
+    def __init__(self, client: AsyncZooKeeper) -> None:
+        super().__init__(client)
+        self._aio_client = client
+
+    async def commit(self) -> List[Any]:
+        """As pykeeper.Transaction.commit(), awaited."""
+        return await self._aio_client._drive(self._commit_operation())
+
+    def commit_async(self) -> Future[List[Any]]:
+        """Start commit() and return at once a concurrent.futures.Future of
+        the results (or of the failing operation's exception)."""
+        return ops.drive_future(self._commit_operation(), self._aio_client._send)
+
+    async def __aenter__(self) -> AsyncTransaction:
         return self
 
     async def __aexit__(self, exc_type: Any, *rest: Any) -> None:
         if exc_type is None and not self.committed:
             await self.commit()
 
-    def __exit__(self, exc_type: Any, *rest: Any) -> None:
-        if exc_type is None and not self.committed:
-            self.commit()
-
-    def __len__(self) -> int:
-        return len(self.operations)
-
-    def __repr__(self) -> str:
-        state = "committed" if self.committed else "not committed"
-        queued = "; ".join(_describe_op(op) for op in self.operations)
-        return (f"<pykeeper.Transaction of {len(self.operations)} operations, {state}"
-                f"{': ' + queued if queued else ''}>")
 
 
 def _describe_op(op: rq.Request) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any, Deque, List, NamedTuple, Tuple
+from typing import Any, Deque, List, NamedTuple, Tuple, Union
 
 from .errors import NoNodeException, ProtocolError, exception_for
 from .jute import REPLY_HEADER, Reader, Writer
@@ -26,6 +26,12 @@ from .requests import (
     WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, SetWatches, strip_chroot,
 )
 from .watches import WatchRegistry
+
+__all__ = [
+    "AuthReply", "ClientProtocol", "Connected", "DEFAULT_MAX_FRAME", "DEFAULT_MAX_REQUEST",
+    "Notification", "PROTOCOL_VERSION", "PingReply", "Reply", "SET_WATCHES_LIMIT",
+    "SessionExpired", "SetWatchesReply",
+]
 
 _LENGTH = struct.Struct(">i")
 _HEADER = struct.Struct(">ii")
@@ -248,7 +254,8 @@ class ClientProtocol:
 
     # -- incoming ----------------------------------------------------------
 
-    def receive(self, data: bytes) -> Tuple[List[Any], List[bytes]]:
+    def receive(
+            self, data: Union[bytes, bytearray, memoryview]) -> Tuple[List[Any], List[bytes]]:
         """Feed bytes read from the connection.
 
         Returns (events, frames): the events they complete, in order, and
@@ -287,7 +294,7 @@ class ClientProtocol:
                         self._held.clear()
                 offset = end
         except ProtocolError as exc:
-            exc.events = events  # type: ignore[attr-defined]
+            exc.events = events
             raise
         finally:
             if offset:
@@ -373,6 +380,7 @@ class ClientProtocol:
             self._pending.popleft()
             watcher = getattr(request, "watcher", None)
             if watcher is not None and request.watch is not None:
+                assert request.path is not None  # (every watching request names a node)
                 if err == 0:
                     kind = request.watch
                     if kind == WATCH_EXIST:

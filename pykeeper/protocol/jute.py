@@ -8,10 +8,15 @@ past the end or allocating from an unchecked length.
 
 from __future__ import annotations
 
+import builtins
 import struct
-from typing import List, Optional
+from typing import List, Optional, Tuple, Union
 
 from .errors import ProtocolError
+
+__all__ = [
+    "REPLY_HEADER", "STAT", "Reader", "Writer",
+]
 
 _INT = struct.Struct(">i")
 _LONG = struct.Struct(">q")
@@ -35,7 +40,7 @@ class Writer:
     def int(self, value: int) -> None:
         self.buf += _INT.pack(value)
 
-    def long(self, value: int) -> None:
+    def long(self, value: builtins.int) -> None:
         self.buf += _LONG.pack(value)
 
     def bool(self, value: bool) -> None:
@@ -70,7 +75,8 @@ class Reader:
 
     __slots__ = ("data", "offset", "end")
 
-    def __init__(self, data: bytes, offset: int = 0, end: Optional[int] = None) -> None:
+    def __init__(self, data: Union[bytes, bytearray], offset: int = 0,
+                 end: Optional[int] = None) -> None:
         self.data = data
         self.offset = offset
         self.end = len(data) if end is None else end
@@ -89,10 +95,12 @@ class Reader:
         return self.end - self.offset
 
     def int(self) -> int:
-        return _INT.unpack_from(self.data, self._need(4, "int"))[0]
+        value: builtins.int = _INT.unpack_from(self.data, self._need(4, "int"))[0]
+        return value
 
-    def long(self) -> int:
-        return _LONG.unpack_from(self.data, self._need(8, "long"))[0]
+    def long(self) -> builtins.int:
+        value: builtins.int = _LONG.unpack_from(self.data, self._need(8, "long"))[0]
+        return value
 
     def bool(self) -> bool:
         value = self.data[self._need(1, "boolean")]
@@ -100,7 +108,7 @@ class Reader:
             raise ProtocolError(f"bad boolean byte {value}")
         return value == 1
 
-    def _length(self, what: str) -> int:
+    def _length(self, what: str) -> builtins.int:
         length = self.int()
         if length < -1:
             raise ProtocolError(f"negative {what} length {length}")
@@ -129,7 +137,7 @@ class Reader:
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"string is not UTF-8: {exc}") from None
 
-    def vector_length(self, min_item_size: int) -> int:
+    def vector_length(self, min_item_size: builtins.int) -> builtins.int:
         """A vector's element count, checked against the bytes left.
 
         -1 (null) reads as 0: the server sends null only for "no elements".
@@ -141,7 +149,7 @@ class Reader:
             raise ProtocolError(f"vector of {count} elements cannot fit in the reply")
         return count
 
-    def ustring_vector(self, trailing: Optional[int] = None) -> List[str]:
+    def ustring_vector(self, trailing: Optional[builtins.int] = None) -> List[str]:
         """A vector of strings; `trailing`: how many bytes of the record
         follow it, if known (the fast path needs the vector's own bytes)."""
         count = self.vector_length(4)
@@ -152,7 +160,7 @@ class Reader:
         # One loop with the checks inlined: 2-3x faster than ustring() each.
         data, offset, end = self.data, self.offset, self.end
         unpack = _INT.unpack_from
-        out = []
+        out: List[str] = []
         append = out.append
         try:
             for _ in range(count):
@@ -173,7 +181,7 @@ class Reader:
         self.offset = offset
         return out
 
-    def _short_ascii_strings(self, count: int, end: int) -> Optional[List[str]]:
+    def _short_ascii_strings(self, count: builtins.int, end: builtins.int) -> Optional[List[str]]:
         """The `count` strings filling data[offset:end] if all are ASCII and
         under 128 bytes (node names, usually), found by splitting the region
         at the length prefixes ("\\0\\0\\0" + one byte; no string holds a NUL)
@@ -195,7 +203,7 @@ class Reader:
         self.offset = end
         return [p[1:] for p in parts]
 
-    def stat_fields(self) -> tuple:
+    def stat_fields(self) -> Tuple[builtins.int, ...]:
         return _STAT.unpack_from(self.data, self._need(_STAT.size, "stat"))
 
     def expect_end(self, what: str) -> None:

@@ -4,13 +4,36 @@ protocol's numeric constants (opcodes, event types, states, create modes)."""
 from __future__ import annotations
 
 import enum
-from typing import Any, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from .errors import ProtocolError
 from .jute import Reader, Writer
 
+__all__ = [
+    "ACL", "AddWatchMode", "CREATOR_ALL_ACL", "CreateFlags", "EventType", "Id", "KeeperState",
+    "OPEN_ACL_UNSAFE", "OpCode", "Permission", "Perms", "READ_ACL_UNSAFE", "Stat", "WatchKind",
+    "WatchedEvent", "WatcherType", "WireInt", "Xid", "read_acl_list", "read_stat",
+    "write_acl_list",
+]
 
-class OpCode:
+
+class WireInt(enum.IntEnum):
+    """Base of the protocol's numbered constants: each member is the int
+    the wire carries (compares, hashes and packs as it), and str() gives
+    that number, as the plain ints these constants were."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    # (As an int on every Python: before 3.12 an Enum with its own __str__
+    # formats through str, so f"{code:d}" would fail.)
+    def __format__(self, format_spec: str) -> str:
+        return format(self.value, format_spec)
+
+
+class OpCode(WireInt):
+    """Request types, as sent in a request header."""
+
     NOTIFICATION = 0
     CREATE = 1
     DELETE = 2
@@ -46,7 +69,7 @@ class OpCode:
     ERROR = -1
 
 
-class Xid:
+class Xid(WireInt):
     """Reserved xids the server uses for replies that answer no request."""
 
     NOTIFICATION = -1
@@ -55,7 +78,9 @@ class Xid:
     SET_WATCHES = -8
 
 
-class EventType:
+class EventType(WireInt):
+    """A watch event's type; `EventType.NAMES` maps each number to its word."""
+
     NONE = -1
     CREATED = 1
     DELETED = 2
@@ -65,13 +90,19 @@ class EventType:
     CHILD_WATCH_REMOVED = 6
     PERSISTENT_WATCH_REMOVED = 7
 
-    NAMES = {
-        -1: "none", 1: "created", 2: "deleted", 3: "changed", 4: "child",
-        5: "data_watch_removed", 6: "child_watch_removed", 7: "persistent_watch_removed",
-    }
+    NAMES: ClassVar[Dict[int, str]]  # (set below: in the body it would be a member)
 
 
-class KeeperState:
+EventType.NAMES = {
+    -1: "none", 1: "created", 2: "deleted", 3: "changed", 4: "child",
+    5: "data_watch_removed", 6: "child_watch_removed", 7: "persistent_watch_removed",
+}
+
+
+class KeeperState(WireInt):
+    """The session state a watch event carries; `KeeperState.NAMES` maps
+    each number to the client state word it stands for."""
+
     DISCONNECTED = 0
     SYNC_CONNECTED = 3
     AUTH_FAILED = 4
@@ -80,13 +111,16 @@ class KeeperState:
     CLOSED = 7
     EXPIRED = -112
 
-    NAMES = {
-        0: "connecting", 3: "connected", 4: "auth_failed", 5: "connected_readonly",
-        6: "sasl_authenticated", 7: "closed", -112: "expired_session",
-    }
+    NAMES: ClassVar[Dict[int, str]]  # (set below: in the body it would be a member)
 
 
-class CreateFlags:
+KeeperState.NAMES = {
+    0: "connecting", 3: "connected", 4: "auth_failed", 5: "connected_readonly",
+    6: "sasl_authenticated", 7: "closed", -112: "expired_session",
+}
+
+
+class CreateFlags(WireInt):
     """Create-mode numbers as sent in CreateRequest.flags."""
 
     PERSISTENT = 0
@@ -97,7 +131,7 @@ class CreateFlags:
     PERSISTENT_SEQUENTIAL_WITH_TTL = 6
 
 
-class WatcherType:
+class WatcherType(WireInt):
     """Watch kinds for removeWatches / checkWatches."""
 
     CHILDREN = 1
@@ -107,9 +141,26 @@ class WatcherType:
     PERSISTENT_RECURSIVE = 5
 
 
-class AddWatchMode:
+class AddWatchMode(WireInt):
+    """The mode of an addWatch request."""
+
     PERSISTENT = 0
     PERSISTENT_RECURSIVE = 1
+
+
+class WatchKind(str, enum.Enum):
+    """The client's watch tables: which one a read arms (exist: an exists()
+    on a missing node), and what a persistent watch is. Each compares
+    equal to its word."""
+
+    DATA = "data"
+    EXIST = "exist"
+    CHILD = "child"
+    PERSISTENT = "persistent"
+    RECURSIVE = "recursive"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class Permission(enum.IntFlag):
@@ -149,7 +200,7 @@ class Stat(NamedTuple):
     numChildren: int
     pzxid: int
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             if key not in _STAT_FIELDS:
                 raise KeyError(key)
@@ -171,7 +222,7 @@ class Stat(NamedTuple):
     def __contains__(self, key: object) -> bool:
         return key in _STAT_FIELDS
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, int]:
         return dict(zip(_STAT_FIELDS, self))
 
     @property
@@ -249,10 +300,6 @@ class WatchedEvent(NamedTuple):
     state: int
     path: Optional[str]
 
-    def __repr__(self) -> str:
-        return (f"WatchedEvent(type={self.type_name!r}, state={self.state_name!r}, "
-                f"path={self.path!r})")
-
     @property
     def type_name(self) -> str:
         return EventType.NAMES.get(self.type, str(self.type))
@@ -260,6 +307,10 @@ class WatchedEvent(NamedTuple):
     @property
     def state_name(self) -> str:
         return KeeperState.NAMES.get(self.state, str(self.state))
+
+    def __repr__(self) -> str:
+        return (f"WatchedEvent(type={self.type_name}, state={self.state_name}, "
+                f"path={self.path!r})")
 
     # The original pykeeper's ClientEvent called the state `connection_state`.
     @property

@@ -13,8 +13,16 @@ from typing import Any, List, Optional, Sequence, Tuple
 from .errors import ProtocolError, exception_for
 from .jute import STAT, Reader, Writer
 from .records import (
-    ACL, AddWatchMode, CreateFlags, OpCode, Stat, read_acl_list, read_stat, write_acl_list,
+    ACL, AddWatchMode, CreateFlags, OpCode, Stat, WatchKind, read_acl_list, read_stat,
+    write_acl_list,
 )
+
+__all__ = [
+    "AddWatch", "Auth", "Check", "CloseSession", "Create", "Delete", "Exists", "full_path",
+    "GetACL", "GetAllChildrenNumber", "GetChildren", "GetData", "GetEphemerals", "Multi",
+    "PathRequest", "Ping", "RemoveWatches", "SetACL", "SetData", "SetWatches", "strip_chroot",
+    "Sync", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
+]
 
 
 def full_path(chroot: str, path: str) -> str:
@@ -36,11 +44,11 @@ def strip_chroot(chroot: str, path: str) -> str:
 
 
 # Which client-side watch table a successful (or NoNode, for exists) reply arms.
-WATCH_DATA = "data"
-WATCH_EXIST = "exist"
-WATCH_CHILD = "child"
-WATCH_PERSISTENT = "persistent"
-WATCH_RECURSIVE = "recursive"
+WATCH_DATA = WatchKind.DATA
+WATCH_EXIST = WatchKind.EXIST
+WATCH_CHILD = WatchKind.CHILD
+WATCH_PERSISTENT = WatchKind.PERSISTENT
+WATCH_RECURSIVE = WatchKind.RECURSIVE
 
 
 class Request:
@@ -49,6 +57,7 @@ class Request:
     or None."""
 
     __slots__ = ("path",)
+    path: Optional[str]  # (None for a request that names no node)
     opcode: int = -999
     watch: Optional[str] = None
     # Read-only requests may be retried freely and served by read-only servers.
@@ -68,6 +77,7 @@ class PathRequest(Request):
     """A request whose body is only a path."""
 
     __slots__ = ()
+    path: str
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -80,6 +90,7 @@ class Create(Request):
     """create2 / createContainer / createTTL: replies with the path and Stat."""
 
     __slots__ = ("data", "acl", "flags", "ttl")
+    path: str
 
     def __init__(self, path: str, data: bytes, acl: Sequence[ACL], flags: int = 0,
                  ttl: int = 0) -> None:
@@ -90,7 +101,7 @@ class Create(Request):
         self.ttl = ttl
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         if self.flags == CreateFlags.CONTAINER:
             return OpCode.CREATE_CONTAINER
         if self.flags in (CreateFlags.PERSISTENT_WITH_TTL,
@@ -115,6 +126,7 @@ class Create(Request):
 
 class Delete(Request):
     __slots__ = ("version",)
+    path: str
     opcode = OpCode.DELETE
 
     def __init__(self, path: str, version: int = -1) -> None:
@@ -128,6 +140,7 @@ class Delete(Request):
 
 class _WatchableRead(Request):
     __slots__ = ("watcher",)
+    path: str
     idempotent = True
 
     def __init__(self, path: str, watcher: Any = None) -> None:
@@ -172,6 +185,7 @@ class GetChildren(_WatchableRead):
 
 class SetData(Request):
     __slots__ = ("data", "version")
+    path: str
     opcode = OpCode.SET_DATA
 
     def __init__(self, path: str, data: bytes, version: int = -1) -> None:
@@ -200,6 +214,7 @@ class GetACL(PathRequest):
 
 class SetACL(Request):
     __slots__ = ("acl", "version")
+    path: str
     opcode = OpCode.SET_ACL
 
     def __init__(self, path: str, acl: Sequence[ACL], version: int = -1) -> None:
@@ -230,6 +245,7 @@ class Check(Request):
     """A version check; only valid inside a multi."""
 
     __slots__ = ("version",)
+    path: str
     opcode = OpCode.CHECK
 
     def __init__(self, path: str, version: int) -> None:
@@ -245,6 +261,7 @@ class GetEphemerals(Request):
     """The ephemeral nodes of this session whose path starts with `prefix`."""
 
     __slots__ = ()
+    path: str
     opcode = OpCode.GET_EPHEMERALS
     idempotent = True
 
@@ -271,6 +288,7 @@ class AddWatch(Request):
     """A persistent (optionally recursive) watch; server 3.6+."""
 
     __slots__ = ("mode", "watcher")
+    path: str
     opcode = OpCode.ADD_WATCH
 
     def __init__(self, path: str, watcher: Any, recursive: bool = False) -> None:
@@ -279,7 +297,7 @@ class AddWatch(Request):
         self.mode = AddWatchMode.PERSISTENT_RECURSIVE if recursive else AddWatchMode.PERSISTENT
 
     @property
-    def watch(self) -> str:  # type: ignore[override]
+    def watch(self) -> str:  # type: ignore[override]  # (property over a class attr)
         return WATCH_RECURSIVE if self.mode == AddWatchMode.PERSISTENT_RECURSIVE else WATCH_PERSISTENT
 
     def write(self, w: Writer, chroot: str) -> None:
@@ -296,6 +314,7 @@ class RemoveWatches(Request):
     """removeWatches (or, with `check_only`, checkWatches) of a WatcherType."""
 
     __slots__ = ("watcher_type", "check_only")
+    path: str
 
     def __init__(self, path: str, watcher_type: int, check_only: bool = False) -> None:
         self.path = path
@@ -303,7 +322,7 @@ class RemoveWatches(Request):
         self.check_only = check_only
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         return OpCode.CHECK_WATCHES if self.check_only else OpCode.REMOVE_WATCHES
 
     def write(self, w: Writer, chroot: str) -> None:
@@ -348,7 +367,7 @@ class SetWatches(Request):
         self.recursive = list(recursive)
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         if self.persistent or self.recursive:
             return OpCode.SET_WATCHES2
         return OpCode.SET_WATCHES
@@ -419,11 +438,11 @@ class Multi(Request):
         self.read = read
 
     @property
-    def opcode(self) -> int:  # type: ignore[override]
+    def opcode(self) -> int:  # type: ignore[override]  # (property over a class attr)
         return OpCode.MULTI_READ if self.read else OpCode.MULTI
 
     @property
-    def idempotent(self) -> bool:  # type: ignore[override]
+    def idempotent(self) -> bool:  # type: ignore[override]  # (property over a class attr)
         return self.read
 
     def write(self, w: Writer, chroot: str) -> None:

@@ -13,6 +13,10 @@ from typing import Any, Dict, Iterable, List, Tuple
 from .records import EventType
 from .requests import WATCH_CHILD, WATCH_DATA, WATCH_EXIST, WATCH_PERSISTENT, WATCH_RECURSIVE
 
+__all__ = [
+    "KINDS", "WatchRegistry", "split_paths",
+]
+
 Watcher = Any
 _Table = Dict[str, List[Watcher]]
 

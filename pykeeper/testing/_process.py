@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 from concurrent.futures import Future
-from typing import Callable, Dict, List, Optional, Sequence, Set, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple, TypeVar
 
 __all__ = [
     "TEMP_PREFIX",
@@ -90,13 +90,13 @@ class _Spawner:
         self._pid = os.getpid()
         self._lock = threading.Lock()
         self._thread: Optional[threading.Thread] = None
-        self._jobs: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._jobs: "queue.SimpleQueue[Tuple[Callable[[], Any], Future[Any]]]" = queue.SimpleQueue()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the spawner thread and return its result (or raise its error)."""
         if self._pid != os.getpid():
             # A forked child inherits neither the thread nor a usable lock.
-            self.__init__()  # type: ignore[misc]
+            self.__init__()  # type: ignore[misc]  # (anew in a fork)
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._jobs = queue.SimpleQueue()
@@ -111,7 +111,7 @@ class _Spawner:
         return future.result()
 
     @staticmethod
-    def _run(jobs: "queue.SimpleQueue[tuple]") -> None:
+    def _run(jobs: "queue.SimpleQueue[Tuple[Callable[[], Any], Future[Any]]]") -> None:
         while True:
             fn, future = jobs.get()
             if not future.set_running_or_notify_cancel():
@@ -128,14 +128,14 @@ class _Registry:
     def __init__(self) -> None:
         self.owner_pid = os.getpid()
         self.lock = threading.RLock()
-        self.procs: Dict[int, subprocess.Popen] = {}
+        self.procs: Dict[int, subprocess.Popen[bytes]] = {}
         self.dirs: Set[str] = set()
         self.swept = False
 
     def current(self) -> "_Registry":
         if self.owner_pid != os.getpid():
             # A forked child does not own its parent's servers.
-            self.__init__()  # type: ignore[misc]
+            self.__init__()  # type: ignore[misc]  # (anew in a fork)
         return self
 
 
@@ -149,7 +149,7 @@ def spawn(
     log_path: str,
     cwd: Optional[str] = None,
     env: Optional[Dict[str, str]] = None,
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start ``argv`` with stdout and stderr appended to ``log_path``.
 
     Returns the Popen, already registered for killing at exit. Raises OSError
@@ -158,7 +158,7 @@ def spawn(
     reg = _registry.current()
     parent_pid = os.getpid()
 
-    def launch() -> subprocess.Popen:
+    def launch() -> subprocess.Popen[bytes]:
         with open(log_path, "ab") as log_file:
             proc = subprocess.Popen(
                 list(argv),
@@ -182,13 +182,13 @@ def spawn(
     return proc
 
 
-def poll(proc: subprocess.Popen) -> Optional[int]:
+def poll(proc: subprocess.Popen[bytes]) -> Optional[int]:
     """Return the exit code of ``proc``, or None while it runs (reaping it if it died)."""
     with _registry.current().lock:
         return proc.poll()
 
 
-def kill(proc: subprocess.Popen, timeout: float = 10.0) -> Optional[int]:
+def kill(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> Optional[int]:
     """SIGKILL ``proc`` and its process group, reap it, and forget it.
 
     Returns its exit status. Raises subprocess.TimeoutExpired if it has not
@@ -271,7 +271,7 @@ def sweep_stale_dirs(tmp: Optional[str] = None) -> List[str]:
     namespace (a reused pid is told apart by its start time) are touched.
     Returns the directories removed.
     """
-    removed = []
+    removed: List[str] = []
     try:
         our_namespace = os.readlink("/proc/self/ns/pid")
     except OSError:

@@ -163,7 +163,9 @@ class ZooKeeperEnsemble:
                 return leaders[0] + 1  # +1 so index 0 is truthy
             return None
 
-        return wait_until(settled, timeout, interval=0.05, message="one leader and a serving quorum") - 1
+        found = wait_until(settled, timeout, interval=0.05, message="one leader and a serving quorum")
+        assert found is not None  # (wait_until returns only a truthy answer)
+        return found - 1
 
     def close(self) -> None:
         """Stop every member and delete all their data; idempotent."""

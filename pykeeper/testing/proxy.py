@@ -293,7 +293,8 @@ class FaultProxy:
             raise RuntimeError(f"FaultProxy thread did not respond (failure: {self._failure!r})")
         if "error" in box:
             raise box["error"]
-        return box["result"]
+        result: T = box["result"]
+        return result
 
     def _wake(self) -> None:
         try:

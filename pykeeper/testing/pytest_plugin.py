@@ -28,6 +28,11 @@ from .ensemble import ZooKeeperEnsemble
 from .proxy import FaultProxy
 from .server import ZooKeeperServer
 
+__all__ = [
+    "zk_auth_server", "zk_ensemble", "zk_fresh_server", "zk_fresh_tls_server", "zk_proxy",
+    "zk_server", "zk_tls_server",
+]
+
 
 @pytest.fixture(scope="session")
 def zk_server() -> Iterator[ZooKeeperServer]:

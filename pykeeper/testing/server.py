@@ -173,7 +173,7 @@ class ZooKeeperServer:
                                                    server_names=tls_server_names)
             self._tls_port = tls_port if tls_port is not None else free_port()
         self.start_timeout = start_timeout
-        self._proc: Optional[subprocess.Popen] = None
+        self._proc: Optional[subprocess.Popen[bytes]] = None
         self._closed = False
         config: Dict[str, object] = {
             "tickTime": tick_time,

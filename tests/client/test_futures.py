@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 
 import pytest
@@ -16,7 +17,7 @@ WAIT = 10
 def test_every_operation_has_a_future_twin() -> None:
     for name in operations.CLIENT_OPERATIONS:
         twin = getattr(pykeeper.ZooKeeper, name + "_async")
-        assert "Future" in str(twin.__signature__.return_annotation), name
+        assert "Future" in str(inspect.signature(twin).return_annotation), name
     assert callable(pykeeper.ZooKeeper.remove_watches_async)
     assert callable(pykeeper.Transaction.commit_async)
 

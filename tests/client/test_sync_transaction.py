@@ -140,11 +140,11 @@ def test_transaction_checks_arguments_at_once(client, base):
 
 def test_a_transaction_and_a_watched_event_read_as_words(client) -> None:
     txn = client.transaction()
-    assert repr(txn) == "<pykeeper.Transaction of 0 operations, not committed>"
+    assert repr(txn) == "<Transaction of 0 operations, not committed>"
     txn.create("/r/a", b"xy").set_data("/r/b", b"z", version=3).delete("/r/c").check("/r", 0)
-    assert repr(txn) == ("<pykeeper.Transaction of 4 operations, not committed: "
+    assert repr(txn) == ("<Transaction of 4 operations, not committed: "
                          "create '/r/a' (2 bytes); set '/r/b' (1 bytes) at version 3; "
                          "delete '/r/c'; check '/r' at version 0>")
     event = pykeeper.WatchedEvent(pykeeper.EventType.CREATED, pykeeper.KeeperState.SYNC_CONNECTED,
                                   "/w")
-    assert repr(event) == "WatchedEvent(type='created', state='connected', path='/w')"
+    assert repr(event) == "WatchedEvent(type=created, state=connected, path='/w')"
