@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pykeeper
 from pykeeper import NoNodeException, Stat
 
-from ..client.sync_client_helpers import WAIT, Recorder, packets_received  # noqa: F401
+from ..support import WAIT, Recorder, packets_received  # noqa: F401
 
 Tree = Dict[str, Tuple[bytes, Stat, List[str]]]
 
