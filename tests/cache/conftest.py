@@ -15,20 +15,12 @@ from typing import Any, Callable, Iterator
 
 import pykeeper
 
-from ..resilience.conftest import _factory
-
-
-def _clients(kind: str, zk_server: Any) -> Iterator[Callable[..., object]]:
-    """The resilience tests' client factory, with zk_server's hosts by default."""
-    factory = _factory(kind)
-    make = next(factory)
-    yield lambda hosts=None, **kwargs: make(hosts or zk_server.hosts, **kwargs)
-    next(factory, None)
+from ..support import client_factory
 
 
 @pytest.fixture
 def make_client(zk_server: Any) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
-    yield from _clients("sync", zk_server)
+    yield from client_factory("sync", zk_server.hosts)
 
 
 @pytest.fixture
@@ -56,4 +48,4 @@ def make_any_client(request: pytest.FixtureRequest,
                     zk_server: Any) -> Iterator[Callable[..., object]]:
     """Like make_client, once with the sync client and once with the asyncio
     one (driven from the test's threads through an AsyncioFacade)."""
-    yield from _clients(request.param, zk_server)
+    yield from client_factory(request.param, zk_server.hosts)

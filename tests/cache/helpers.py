@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 import pykeeper
 from pykeeper import NoNodeException, Stat
 
-from ..client.sync_client_helpers import WAIT, Recorder, packets_received  # noqa: F401
+from ..support import WAIT, Recorder, packets_received  # noqa: F401
 
 __all__ = ["WAIT", "Recorder", "packets_received", "Tree", "callback_thread", "child",
            "full_read", "create_tree", "churn", "delete_tree", "Monotonic", "TreeLog"]

@@ -12,7 +12,7 @@ import pytest
 import pykeeper
 from pykeeper import ACL, Id, Perms, State
 
-from .sync_client_helpers import Recorder
+from ..support import Recorder
 
 
 def digest_id(user: str, password: str) -> str:

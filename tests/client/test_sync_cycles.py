@@ -12,7 +12,7 @@ import pykeeper
 
 from pykeeper.testing import wait_until
 
-from .sync_client_helpers import WAIT, server_sessions
+from ..support import WAIT, server_sessions
 
 CYCLES = 1000
 WARM_UP = 50

@@ -12,7 +12,7 @@ import pykeeper
 from pykeeper import ACL, Id, Perms, State
 from pykeeper.testing import ZooKeeperServer
 
-from .sync_client_helpers import WAIT, Recorder
+from ..support import WAIT, Recorder
 
 
 def check(info, cls, code, path):

@@ -14,7 +14,7 @@ import pytest
 
 import pykeeper
 
-from .sync_client_helpers import packets_received
+from ..support import packets_received
 
 BAD_PATHS = [
     ("relative", "must be absolute"),

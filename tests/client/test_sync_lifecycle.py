@@ -13,7 +13,7 @@ from pykeeper import State
 
 from pykeeper.testing import wait_until
 
-from .sync_client_helpers import WAIT, Recorder, pykeeper_threads, server_sessions
+from ..support import WAIT, Recorder, pykeeper_threads, server_sessions
 
 
 def test_connect_gives_a_session_the_server_knows(zk_server):

@@ -14,7 +14,7 @@ import pykeeper
 from pykeeper import ACL, EventType, Id, Perms, Stat
 from pykeeper.testing import ZooKeeperServer
 
-from .sync_client_helpers import Recorder
+from ..support import Recorder
 
 SEQ = re.compile(r"\d{10}")
 

@@ -8,7 +8,7 @@ import pytest
 
 import pykeeper
 
-from .sync_client_helpers import WAIT
+from ..support import WAIT
 
 
 # -- create_recursive -----------------------------------------------------------

@@ -7,7 +7,7 @@ import threading
 
 import pykeeper
 
-from .sync_client_helpers import WAIT
+from ..support import WAIT
 
 THREADS = 8
 CALLS = 1000

@@ -16,7 +16,7 @@ import pytest
 import pykeeper
 from pykeeper import EventType, KeeperState, WatchedEvent
 
-from .sync_client_helpers import WAIT, Recorder
+from ..support import WAIT, Recorder
 
 
 def event(kind: int, path: str) -> WatchedEvent:

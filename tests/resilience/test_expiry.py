@@ -9,7 +9,7 @@ import pytest
 
 import pykeeper
 
-from .conftest import WAIT
+from ..support import WAIT
 
 
 def _expire(proxy, client) -> None:

@@ -8,7 +8,7 @@ import pytest
 import pykeeper
 from pykeeper.testing import ZooKeeperEnsemble, wait_until
 
-from .conftest import WAIT
+from ..support import WAIT
 
 
 def _is_read_only(member) -> bool:

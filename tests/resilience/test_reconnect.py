@@ -13,7 +13,7 @@ import pykeeper
 from pykeeper import RetryPolicy
 from pykeeper.testing import wait_until
 
-from .conftest import WAIT
+from ..support import WAIT
 
 
 def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_any_client,

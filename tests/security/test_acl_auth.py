@@ -13,7 +13,7 @@ import pytest
 import pykeeper
 from pykeeper import Permission, make_acl, make_digest_acl, make_digest_acl_credential
 
-from ..resilience.conftest import _factory
+from ..support import client_factory as _factory
 
 
 @pytest.fixture(params=["sync", "asyncio"])

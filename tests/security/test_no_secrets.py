@@ -17,7 +17,7 @@ import pykeeper
 from pykeeper import make_digest_acl
 from pykeeper.protocol import requests as rq
 
-from ..resilience.conftest import _factory
+from ..support import client_factory as _factory
 
 
 @pytest.fixture(params=["sync", "asyncio"])

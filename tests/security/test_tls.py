@@ -17,7 +17,7 @@ import pytest
 import pykeeper
 from pykeeper.testing import ZooKeeperServer, make_certificates
 
-from ..resilience.conftest import AsyncioFacade, _factory
+from ..support import AsyncioFacade, client_factory as _factory
 
 KINDS = ["sync", "asyncio"]
 # Long enough for a first handshake with a cold server JVM (about 0.3 s here).
