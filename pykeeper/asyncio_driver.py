@@ -23,7 +23,7 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ConnectionLossException, ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
+from .session import Handler, Liveness, Session
 from .tls import closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
@@ -102,8 +102,7 @@ class AsyncioConnection:
         self.max_in_flight = max_in_flight
         self._transport: Optional[asyncio.Transport] = None
         self._stream: Optional[_Stream] = None
-        self._last_send = 0.0
-        self._last_recv = 0.0
+        self._live = Liveness()
         self._stopping = False
         self._closing = False
         self._wake = asyncio.Event()
@@ -192,7 +191,7 @@ class AsyncioConnection:
     def _write(self, frame: bytes) -> None:
         if not frame:
             return  # (a request held until credentials are accepted)
-        self._last_send = time.monotonic()
+        self._live.sent(time.monotonic())
         if self._transport is not None:
             if not self._outgoing:
                 self._flushing = self._loop.call_soon(self._flush)
@@ -325,7 +324,7 @@ class AsyncioConnection:
         established = False
         self._stream = stream
         self._protocol_error = None
-        self._last_recv = time.monotonic()
+        self._live.start(time.monotonic())
         self._write(self.protocol.connect_frame())
         reason = "closed"
         try:
@@ -346,17 +345,13 @@ class AsyncioConnection:
                 if session.read_write_found is not None:
                     reason = f"leaving a read-only server for {session.read_write_found}"
                     break
-                read_timeout = session.read_timeout()
-                ping_interval = session.ping_interval()
-                now = time.monotonic()
-                if now - self._last_recv >= read_timeout:
-                    reason = f"no reply from the server in {read_timeout:.2f}s"
+                dead, ping, wait = self._live.tick(time.monotonic(), session.read_timeout(),
+                                                   session.ping_interval())
+                if dead is not None:
+                    reason = dead
                     break
-                wait = self._last_recv + read_timeout - now
-                if ping_interval is not None:
-                    if now >= self._last_send + ping_interval:
-                        self._write(self.protocol.ping_frame())
-                    wait = min(wait, max(0.0, self._last_send + ping_interval - now))
+                if ping:
+                    self._write(self.protocol.ping_frame())
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), wait)
@@ -369,7 +364,7 @@ class AsyncioConnection:
     def _data_received(self, stream: _Stream, data: memoryview) -> None:
         if stream is not self._stream or self._protocol_error is not None:
             return
-        self._last_recv = time.monotonic()
+        now = time.monotonic()
         try:
             events, frames = self.protocol.receive(data)
         except ProtocolError as exc:
@@ -377,6 +372,7 @@ class AsyncioConnection:
             self._wake.set()
             self.session.dispatch(exc.events)  # type: ignore[attr-defined]
             return
+        self._live.heard(now, not self.protocol.idle)
         for frame in frames:
             self._write(frame)
         connected = self.session.dispatch(events)

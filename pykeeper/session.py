@@ -32,6 +32,9 @@ MAX_BACKOFF = 2.0
 # While read-only, how often to ask the other servers whether they serve writes.
 PROBE_FIRST_PAUSE = 0.1
 PROBE_MAX_PAUSE = 60.0
+# A driver that wakes this much later than it asked to was paused itself
+# (a stopped process, a blocked event loop): its silence proves nothing.
+PAUSE_SLACK = 1.0
 
 
 class Handler(TypingProtocol):
@@ -69,6 +72,77 @@ def parse_srvr_zxid(answer: Optional[str]) -> Optional[int]:
             except ValueError:
                 return None
     return None
+
+
+class Liveness:
+    """When silence proves a connection dead: only when a ping or a call
+    has gone unanswered for the read timeout, counted from the last sign of
+    life (bytes in), or from the end of a pause of the client's own.
+
+    The driver calls `sent` for every frame it writes, `heard` for bytes
+    in, and `tick` whenever it wakes; `tick` says whether to drop, whether
+    to ping, and how long to wait before the next tick.
+    """
+
+    __slots__ = ("heard_at", "sent_at", "waiting_since", "wake_at")
+
+    def __init__(self) -> None:
+        self.heard_at = 0.0
+        self.sent_at = 0.0
+        # Since when the server owes an answer (a call or a ping), counted
+        # from its sending or the last bytes in, whichever is later.
+        self.waiting_since: Optional[float] = None
+        self.wake_at: Optional[float] = None  # what the last tick asked for
+
+    def start(self, now: float) -> None:
+        """A new connection: nothing owed, nothing heard yet."""
+        self.heard_at = now
+        self.sent_at = now
+        self.waiting_since = None
+        self.wake_at = None
+
+    def sent(self, now: float) -> None:
+        self.sent_at = now
+        if self.waiting_since is None:
+            self.waiting_since = now
+
+    def heard(self, now: float, owed: bool) -> None:
+        """Bytes came in; `owed`: replies are still awaited after them."""
+        self.heard_at = now
+        self.waiting_since = now if owed else None
+
+    def tick(self, now: float, read_timeout: float,
+             ping_interval: Optional[float]) -> Tuple[Optional[str], bool, float]:
+        """(why the connection is dead, or None; whether to ping now; how
+        long to wait before the next tick). Call it after reading what came
+        in, so a reply that arrived during a pause counts."""
+        wake_at = self.wake_at
+        paused = wake_at is not None and now > wake_at + PAUSE_SLACK
+        if paused:
+            # Give the server the read timeout from now, and ask it at once.
+            log.info("the client was paused for %.1fs: pinging the server",
+                     now - wake_at)  # type: ignore[operator]
+            self.heard_at = now
+            if self.waiting_since is not None:
+                self.waiting_since = now
+        ping = ping_interval is not None and (paused or now >= self.sent_at + ping_interval)
+        if ping:
+            self.sent(now)
+        waiting = self.waiting_since
+        if waiting is not None:
+            deadline = self.heard_at + read_timeout
+            if ping_interval is not None:
+                deadline = max(deadline, waiting + ping_interval)
+            if now >= deadline:
+                self.wake_at = None
+                return f"no reply from the server in {now - self.heard_at:.2f}s", False, 0.0
+            wait = deadline - now
+        else:
+            wait = read_timeout  # nothing owed: only the ping timer counts
+        if ping_interval is not None:
+            wait = min(wait, max(0.0, self.sent_at + ping_interval - now))
+        self.wake_at = now + wait
+        return None, ping, wait
 
 
 class Session:

@@ -46,7 +46,7 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
+from .session import Handler, Liveness, Session
 from .tls import TLSStream, closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
@@ -158,13 +158,12 @@ class ThreadedConnection:
         # reading its own reply while the I/O thread keeps off the socket.)
         self._recv_buffer = bytearray(_RECV_SIZE)
         self._recv_view = memoryview(self._recv_buffer)
-        self._last_send = 0.0
+        self._live = Liveness()  # (changed under the lock, but for heard_at)
         # True while the I/O thread is between two waits (it then sends
         # _outbuf before its next wait: see _serve).
         self._io_awake = False
         self._stopping = False
         self._closing = False
-        self._last_recv = 0.0
         # A blocking call may read its own reply from the socket (see
         # call()): _reader names its thread while it does. The I/O thread
         # keeps off the socket's reads while it is "parked": set under the
@@ -282,8 +281,10 @@ class ThreadedConnection:
         failure: Optional[BaseException] = None
         try:
             while not reply._done:
-                wait = self._last_recv + self.session.read_timeout() - time.monotonic()
-                if wait <= 0 or not poll.poll(wait * 1000.0):
+                # Past the read timeout the I/O thread decides whether the
+                # server is dead (after a pause of ours it is not): hand over.
+                wait = self._live.heard_at + self.session.read_timeout() - time.monotonic()
+                if not poll.poll(max(0.0, wait) * 1000.0):
                     break
                 data = self._read_chunk(sock, tls, True)
                 if data:
@@ -314,7 +315,7 @@ class ThreadedConnection:
     def _write_locked(self, frame: bytes) -> None:
         if not frame:
             return  # (a request held until credentials are accepted)
-        self._last_send = time.monotonic()
+        self._live.sent(time.monotonic())
         if self._tls is not None:
             try:
                 frame = self._tls.encrypt(frame)
@@ -555,8 +556,8 @@ class ThreadedConnection:
             self._sock = sock
             self._tls = tls
             self._outbuf.clear()
+            self._live.start(time.monotonic())
             self._write_locked(self.protocol.connect_frame())
-        self._last_recv = time.monotonic()
         if hasattr(select, "poll"):  # (not on Windows)
             with self._lock:
                 self._reader_poll = select.poll()
@@ -566,20 +567,15 @@ class ThreadedConnection:
         data_waiting = False
         try:
             while not self._stopping:
-                read_timeout = session.read_timeout()
-                ping_interval = session.ping_interval()
                 now = time.monotonic()
-                if now - self._last_recv >= read_timeout:
-                    reason = f"no reply from the server in {read_timeout:.2f}s"
+                with self._lock:
+                    dead, ping, wait = self._live.tick(now, session.read_timeout(),
+                                                       session.ping_interval())
+                    if ping:
+                        self._write_locked(self.protocol.ping_frame())
+                if dead is not None:
+                    reason = dead
                     break
-                wait = self._last_recv + read_timeout - now
-                if ping_interval is not None:
-                    ping_due = self._last_send + ping_interval
-                    if now >= ping_due:
-                        with self._lock:
-                            self._write_locked(self.protocol.ping_frame())
-                        ping_due = self._last_send + ping_interval
-                    wait = min(wait, max(0.0, ping_due - now))
                 with self._lock:
                     self._io_parked = False  # no new reader until decided again below
                     deferred, self._deferred_events = self._deferred_events, []
@@ -683,7 +679,7 @@ class ThreadedConnection:
             return None
         if not count:
             raise ConnectionResetError(closed_reason(connected, tls is not None))
-        self._last_recv = time.monotonic()
+        self._live.heard_at = time.monotonic()
         data: Buffer = self._recv_view[:count]
         if tls is not None:
             data = self._decrypt(tls, data)
@@ -725,6 +721,8 @@ class ThreadedConnection:
             events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
         else:
             error = None
+        live = self._live
+        live.waiting_since = None if self.protocol.idle else live.heard_at
         for frame in frames:
             self._write_locked(frame)
         if before >= self.max_in_flight > self.protocol.pending_count:
