@@ -40,13 +40,17 @@ import ssl
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, List, Optional, Tuple, TypeVar, Union
+from collections import deque
+from typing import Any, Callable, Deque, List, Optional, Tuple, TypeVar, Union
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Liveness, Session
+from . import fourletter
+from .session import (
+    Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
+)
 from .tls import TLSStream, closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
@@ -68,33 +72,6 @@ DEFAULT_MAX_IN_FLIGHT = 1000
 # blocking call may read its reply too instead of waiting for a hand-off.
 # It bounds the extra delay of a watch event arriving just after a call.
 READER_LINGER = 0.002
-
-
-def _four_letter(address: Address, word: bytes, timeout: float,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> Optional[str]:
-    """The server's answer to a four-letter word, or None."""
-    try:
-        with socket.create_connection((address.host, address.port), timeout=timeout) as raw:
-            raw.settimeout(timeout)
-            sock = (ssl_context.wrap_socket(raw, server_hostname=address.host)
-                    if ssl_context is not None else raw)
-            with sock:
-                sock.sendall(word)
-                answer = b""
-                while len(answer) < 65536:
-                    data = sock.recv(4096)
-                    if not data:
-                        break
-                    answer += data
-                return answer.decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
-def _is_read_write(address: Address, timeout: float,
-                   ssl_context: Optional[ssl.SSLContext] = None) -> bool:
-    """True if the server at `address` answers 'isro' with 'rw'."""
-    return (_four_letter(address, b"isro", timeout, ssl_context) or "").startswith("rw")
 
 
 class _Reply:
@@ -147,9 +124,10 @@ class ThreadedConnection:
         self.protocol = protocol
         self.ssl_context = ssl_context
         self.handler = handler
-        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
-        self.max_in_flight = max_in_flight
         self._lock = threading.Lock()
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
+                               guard=self._lock)
+        self.max_in_flight = max_in_flight
         self._room = threading.Condition(self._lock)
         self._sock: Optional[socket.socket] = None
         self._tls: Optional[TLSStream] = None  # the current connection's, with TLS
@@ -158,7 +136,9 @@ class ThreadedConnection:
         # reading its own reply while the I/O thread keeps off the socket.)
         self._recv_buffer = bytearray(_RECV_SIZE)
         self._recv_view = memoryview(self._recv_buffer)
-        self._live = Liveness()  # (changed under the lock, but for heard_at)
+        self._live = self.session.live  # (changed under the lock, but for heard_at)
+        # Answers of four-letter words asked on other threads, for the I/O thread.
+        self._answers: Deque[Tuple[FourLetter, Optional[str]]] = deque()
         # True while the I/O thread is between two waits (it then sends
         # _outbuf before its next wait: see _serve).
         self._io_awake = False
@@ -183,7 +163,6 @@ class ThreadedConnection:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._thread = threading.Thread(target=self._run, name="pykeeper-io", daemon=True)
-        self._probe_stop = threading.Event()
 
     @property
     def address(self) -> Optional[Address]:
@@ -298,8 +277,7 @@ class ThreadedConnection:
                     self._reader_gone.notify_all()
                     hand_over = (failure is not None or not self.protocol.idle
                                  or bool(self._deferred_events) or not reply._done
-                                 or self.session.final_error is not None
-                                 or self.session.read_write_found is not None)
+                                 or self.session.final_error is not None)
                     if failure is not None and self._reader_failure is None:
                         self._reader_failure = failure
                     if hand_over:
@@ -366,6 +344,7 @@ class ThreadedConnection:
             if self._closing:
                 return
             self._closing = True
+            self.session.close_requested()
             self._room.notify_all()
             if self.protocol.connected and self._sock is not None:
                 future = Future()
@@ -393,36 +372,29 @@ class ThreadedConnection:
     # -- the I/O thread --------------------------------------------------------
 
     def _run(self) -> None:
+        """Carry out the session's actions until it says stop."""
         session = self.session
         try:
-            # (_closing, not only _stopping: once close() began, a connection
-            # the server ends after CloseSession must not be reconnected.)
-            while not (self._stopping or self._closing):
-                address, delay = session.next_attempt()
-                if delay:
-                    self._sleep(delay)
-                    if self._stopping:
-                        break
-                if session.should_abandon(time.monotonic()) or (
-                        session.zxid_check_due(time.monotonic())
-                        and session.server_lost_our_zxid(_four_letter(
-                            session.address, b"srvr", session.connect_timeout,  # type: ignore[arg-type]
-                            self.ssl_context))):
-                    with self._lock:
-                        event = self.protocol.abandon_session()
-                    session.disconnected_since = None
-                    session.session_expired(event)
-                    if session.final_error is not None:
-                        break
-                self.handler.on_connecting()
-                try:
-                    sock, tls = self._open(address)
-                except _AttemptFailed as exc:
-                    session.attempt_failed(address, str(exc))
-                    continue
-                session.address = address
-                self.handler.on_associating()
-                session.connection_ended(self._serve(sock, address, tls))
+            pending: Deque[Action] = deque(session.start(time.monotonic()))
+            while pending and not self._stopping:
+                action = pending.popleft()
+                kind = type(action)
+                if kind is Stop:
+                    break
+                if kind is Wait:
+                    if not self._answers:
+                        self._sleep(max(0.0, action.until - time.monotonic()))  # type: ignore[union-attr]
+                    pending.extend(self._answered())
+                    pending.extend(session.tick(time.monotonic()))
+                elif kind is FourLetter:
+                    self._ask(action)  # type: ignore[arg-type]
+                elif kind is Connect:
+                    try:
+                        sock, tls = self._open(action.address, action.timeout)  # type: ignore[union-attr]
+                    except _AttemptFailed as exc:
+                        pending.extend(session.connect_failed(time.monotonic(), str(exc)))
+                        continue
+                    pending.extend(self._serve(sock, action.address, tls))  # type: ignore[union-attr]
         except Exception:  # a bug here must not leave callers hanging
             log.exception("pykeeper I/O thread failed")
         finally:
@@ -430,7 +402,30 @@ class ThreadedConnection:
             with self._lock:
                 self._closing = True
                 self._room.notify_all()
-            self.handler.on_closed()
+            session.finished()
+
+    def _ask(self, action: FourLetter) -> None:
+        """Ask a four-letter word on a thread of its own; its answer goes
+        to the I/O thread (see _answered)."""
+        def ask() -> None:
+            try:
+                answer: Optional[str] = fourletter.ask(
+                    action.address.host, action.address.port, action.word, action.timeout,
+                    self.ssl_context)
+            except (OSError, ValueError):
+                answer = None
+            self._answers.append((action, answer))
+            self._wake()
+        threading.Thread(target=ask, name="pykeeper-4lw", daemon=True).start()
+
+    def _answered(self) -> List[Action]:
+        """The session's actions for the four-letter answers that came in."""
+        actions: List[Action] = []
+        while self._answers:
+            asked, answer = self._answers.popleft()
+            actions.extend(self.session.four_letter_answer(
+                time.monotonic(), asked.address, asked.word, answer))
+        return actions
 
     def _sleep(self, seconds: float) -> None:
         sel = selectors.DefaultSelector()
@@ -448,11 +443,11 @@ class ThreadedConnection:
         except (BlockingIOError, OSError):
             pass
 
-    def _open(self, address: Address) -> Tuple[socket.socket, Optional[TLSStream]]:
+    def _open(self, address: Address,
+              timeout: float) -> Tuple[socket.socket, Optional[TLSStream]]:
         """A connected non-blocking socket to `address`, with its TLS
-        stream when the client uses TLS (handshake done), all within the
-        connect timeout. Raises _AttemptFailed saying why not."""
-        timeout = self.session.connect_timeout
+        stream when the client uses TLS (handshake done), all within
+        `timeout`. Raises _AttemptFailed saying why not."""
         try:
             infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
         except OSError as exc:
@@ -480,7 +475,7 @@ class ThreadedConnection:
                 tls = None
                 if self.ssl_context is not None:
                     step = "tls"
-                    tls = self._handshake(sock, sel, address, deadline)
+                    tls = self._handshake(sock, sel, address, deadline, timeout)
                 return sock, tls
             except (OSError, ValueError) as exc:  # (ssl.SSLError is an OSError)
                 sock.close()
@@ -511,7 +506,7 @@ class ThreadedConnection:
                 return False
 
     def _handshake(self, sock: socket.socket, sel: selectors.BaseSelector, address: Address,
-                   deadline: float) -> TLSStream:
+                   deadline: float, timeout: float) -> TLSStream:
         """Run the TLS handshake on the connected `sock` until `deadline`."""
         tls = TLSStream(self.ssl_context, address.host)  # type: ignore[arg-type]
         started = time.monotonic()
@@ -534,7 +529,7 @@ class ThreadedConnection:
             sel.modify(sock, selectors.EVENT_READ)
             if not self._wait(sel, sock, deadline):
                 raise OSError(f"TLS handshake timed out after "
-                              f"{self.session.connect_timeout:.2f}s (is this a TLS port?)")
+                              f"{timeout:.2f}s (is this a TLS port?)")
             try:
                 data = sock.recv(_RECV_SIZE)
             except (BlockingIOError, InterruptedError):
@@ -543,8 +538,9 @@ class ThreadedConnection:
                 raise ConnectionResetError("the server closed the connection")
             tls.feed(data)
 
-    def _serve(self, sock: socket.socket, address: Address, tls: Optional[TLSStream]) -> bool:
-        """Run one connection until it ends; True if a session was established on it."""
+    def _serve(self, sock: socket.socket, address: Address,
+               tls: Optional[TLSStream]) -> List[Action]:
+        """Run one connection until it ends; returns the session's actions after it."""
         session = self.session
         established = False
         sel = selectors.DefaultSelector()
@@ -556,8 +552,7 @@ class ThreadedConnection:
             self._sock = sock
             self._tls = tls
             self._outbuf.clear()
-            self._live.start(time.monotonic())
-            self._write_locked(self.protocol.connect_frame())
+        actions = session.connection_made(time.monotonic())
         if hasattr(select, "poll"):  # (not on Windows)
             with self._lock:
                 self._reader_poll = select.poll()
@@ -568,11 +563,12 @@ class ThreadedConnection:
         try:
             while not self._stopping:
                 now = time.monotonic()
+                if self._answers:
+                    actions.extend(self._answered())
                 with self._lock:
-                    dead, ping, wait = self._live.tick(now, session.read_timeout(),
-                                                       session.ping_interval())
-                    if ping:
-                        self._write_locked(self.protocol.ping_frame())
+                    actions.extend(session.tick(now))
+                    dead, wait = self._carry_out_locked(actions, now)
+                actions = []
                 if dead is not None:
                     reason = dead
                     break
@@ -631,12 +627,6 @@ class ThreadedConnection:
                                 sock, tls, established or self.protocol.connected)
                             if data and self._receive(data):
                                 established = True
-                if session.final_error is not None:
-                    reason = str(session.final_error)
-                    break
-                if session.read_write_found is not None:
-                    reason = f"leaving a read-only server for {session.read_write_found}"
-                    break
         except (OSError, ProtocolError) as exc:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, ssl.SSLError):
@@ -646,8 +636,25 @@ class ThreadedConnection:
         finally:
             sel.close()
             parked.close()
-            self._drop(sock, address, reason)
-        return established
+            after = self._drop(sock, address, reason)
+        return after
+
+    def _carry_out_locked(self, actions: List[Action], now: float) -> Tuple[Optional[str], float]:
+        """Carry out a connection's actions; (why to drop it, or None; how
+        long to wait before the next tick)."""
+        drop: Optional[str] = None
+        wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
+        for action in actions:
+            kind = type(action)
+            if kind is Send:
+                self._write_locked(action.data)  # type: ignore[union-attr]
+            elif kind is Wait:
+                wait = max(0.0, action.until - now)  # type: ignore[union-attr]
+            elif kind is FourLetter:
+                self._ask(action)  # type: ignore[arg-type]
+            elif kind is Drop:
+                drop = action.reason  # type: ignore[union-attr]
+        return drop, wait
 
     def _park(self, parked: selectors.BaseSelector, sock: socket.socket, wait: float,
               need_write: bool) -> None:
@@ -716,13 +723,11 @@ class ThreadedConnection:
         connection (events before it still count)."""
         before = self.protocol.pending_count
         try:
-            events, frames = self.protocol.receive(data)
+            events, frames = self.session.receive(self._live.heard_at, data)
         except ProtocolError as exc:
             events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
         else:
             error = None
-        live = self._live
-        live.waiting_since = None if self.protocol.idle else live.heard_at
         for frame in frames:
             self._write_locked(frame)
         if before >= self.max_in_flight > self.protocol.pending_count:
@@ -762,32 +767,9 @@ class ThreadedConnection:
         if error is not None:
             self.session.dispatch(events)
             raise error
-        connected = self.session.dispatch(events)
-        if connected is not None and connected.read_only and len(
-                self.session.rotation.addresses) > 1:
-            self._probe_stop.clear()
-            threading.Thread(target=self._probe_read_write, args=(self.session.address,),
-                             name="pykeeper-rw-probe", daemon=True).start()
-        return connected is not None
+        return self.session.dispatch(events) is not None
 
-    def _probe_read_write(self, current: Optional[Address]) -> None:
-        """Ask the other servers whether they serve writes ('isro' answers
-        'rw'); stops when one does or the connection ends."""
-        session = self.session
-        for pause in session.probe_pauses():
-            if self._probe_stop.wait(pause):
-                return
-            for address in session.probe_targets(current):
-                if self._probe_stop.is_set():
-                    return
-                if _is_read_write(address, min(1.0, session.connect_timeout), self.ssl_context):
-                    log.info("%s serves writes again: moving there", address)
-                    session.read_write_found = address
-                    self._wake()
-                    return
-
-    def _drop(self, sock: socket.socket, address: Address, reason: str) -> None:
-        self._probe_stop.set()
+    def _drop(self, sock: socket.socket, address: Address, reason: str) -> List[Action]:
         with self._lock:
             if self._reader is not None:
                 # End its read (it sees the end of the stream at once), and
@@ -807,7 +789,6 @@ class ThreadedConnection:
             self._io_parked = False
             self._io_long_park = False
             self._linger_until = 0.0
-            was_connected = self.protocol.connected
             lost = self.protocol.connection_lost()
             self._sock = None
             self._tls = None
@@ -819,7 +800,6 @@ class ThreadedConnection:
             pass
         if deferred:
             self.session.dispatch(deferred)
-        self.session.connection_lost(lost, address, reason, was_connected,
-                                     self._stopping or self._closing, time.monotonic())
-        if self.session.final_error is not None:
-            self._stopping = True
+        if self._stopping:
+            self.session.close_requested()
+        return self.session.connection_lost(time.monotonic(), reason, lost)
