@@ -89,7 +89,7 @@ class AsyncioConnection:
         # Requests waiting for room in the in-flight window, with their
         # futures; sent in order as replies make room.
         self._queued: Deque[Tuple[Request, "asyncio.Future[Any]"]] = deque()
-        self._task: Optional[asyncio.Task] = None
+        self._task: "Optional[asyncio.Task[None]]" = None
         self._protocol_error: Optional[ProtocolError] = None
         # Frames written in this turn of the loop, sent together at its end
         # (one system call for a burst of requests instead of one each).
@@ -152,7 +152,8 @@ class AsyncioConnection:
             try:
                 self.session.check_open(request, self._closing or self._stopping)
                 error: Exception = ConnectionLossException(
-                    "the connection ended before the request was sent", request.path)
+                    "the connection ended before the request was sent",
+                    getattr(request, "path", None))
             except Exception as exc:
                 error = exc
             future.set_exception(error)
@@ -163,7 +164,7 @@ class AsyncioConnection:
         # A concurrent.futures, not an asyncio, future: its callbacks run at
         # once, in reply order, before the next notification is processed,
         # which is what keeps the caches' stores ahead of invalidations.
-        future: Future = Future()
+        future: "Future[Any]" = Future()
         self._write(self.protocol.send(request, future))
         return future
 
@@ -191,7 +192,7 @@ class AsyncioConnection:
         self.session.close_requested()
         self._fail_queued()
         if self.protocol.connected and self._transport is not None:
-            future: Future = Future()
+            future: "Future[Any]" = Future()
             self._write(self.protocol.close_frame(future))
             try:
                 await asyncio.wait_for(asyncio.wrap_future(future),
@@ -319,7 +320,7 @@ class AsyncioConnection:
             log.info("connection to %s dropped at once: %s", address, stream.lost)
             transport.close()
             return f"dropped at once: {stream.lost}"
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         return stream
 
     async def _serve(self, stream: _Stream, address: Address) -> List[Action]:

@@ -196,7 +196,13 @@ class Liveness:
         return None, ping, until
 
 
-NOTHING: List[Action] = []
+NOTHING: List[Action] = []  # (never changed: returned when there is nothing to do)
+
+
+def _path(request: Request) -> Optional[str]:
+    """The node a request is about, for its error (None for one about none)."""
+    path: Optional[str] = getattr(request, "path", None)
+    return path
 
 
 class Session:
@@ -305,7 +311,7 @@ class Session:
         for request, context in lost:
             if context is not None:
                 resolve(context, None, error or ConnectionLossException(
-                    f"connection to {address} lost ({reason})", request.path))
+                    f"connection to {address} lost ({reason})", _path(request)))
         if not was_connected and not self.closing:
             self.last_error = f"{address}: {reason}"
             self.last_attempt_refused = True
@@ -358,12 +364,12 @@ class Session:
         # later, and a call in between must not see a mere ConnectionLoss.
         error = self.final_error
         if error is not None:
-            raise type(error)(str(error), request.path)
+            raise type(error)(str(error), _path(request))
         if closed:
             raise ClientClosedException("the client is closed; call connect() to start it again")
         if not self.protocol.connected:
             raise ConnectionLossException("not connected to a server (reconnecting)",
-                                          request.path)
+                                          _path(request))
 
     def receive(self, now: float, data: Any) -> Tuple[List[Any], List[bytes]]:
         """Bytes in: the protocol's events (hand them to `dispatch`) and the
