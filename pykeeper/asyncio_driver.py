@@ -217,22 +217,21 @@ class AsyncioConnection:
             pending: Deque[Action] = deque(session.start(time.monotonic()))
             while pending and not self._stopping:
                 action = pending.popleft()
-                kind = type(action)
-                if kind is Stop:
+                if isinstance(action, Stop):
                     break
-                if kind is Wait:
+                if isinstance(action, Wait):
                     if not self._answers:
-                        await self._pause(max(0.0, action.until - time.monotonic()))  # type: ignore[union-attr]
+                        await self._pause(max(0.0, action.until - time.monotonic()))
                     pending.extend(self._answered())
                     pending.extend(session.tick(time.monotonic()))
-                elif kind is FourLetter:
-                    self._ask(action)  # type: ignore[arg-type]
-                elif kind is Connect:
-                    stream = await self._open(action.address, action.timeout)  # type: ignore[union-attr]
+                elif isinstance(action, FourLetter):
+                    self._ask(action)
+                elif isinstance(action, Connect):
+                    stream = await self._open(action.address, action.timeout)
                     if isinstance(stream, str):
                         pending.extend(session.connect_failed(time.monotonic(), stream))
                         continue
-                    pending.extend(await self._serve(stream, action.address))  # type: ignore[union-attr]
+                    pending.extend(await self._serve(stream, action.address))
         except asyncio.CancelledError:
             pass
         except Exception:  # a bug here must not leave callers hanging
@@ -364,15 +363,14 @@ class AsyncioConnection:
         drop: Optional[str] = None
         wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
         for action in actions:
-            kind = type(action)
-            if kind is Send:
-                self._write(action.data)  # type: ignore[union-attr]
-            elif kind is Wait:
-                wait = max(0.0, action.until - now)  # type: ignore[union-attr]
-            elif kind is FourLetter:
-                self._ask(action)  # type: ignore[arg-type]
-            elif kind is Drop:
-                drop = action.reason  # type: ignore[union-attr]
+            if isinstance(action, Send):
+                self._write(action.data)
+            elif isinstance(action, Wait):
+                wait = max(0.0, action.until - now)
+            elif isinstance(action, FourLetter):
+                self._ask(action)
+            elif isinstance(action, Drop):
+                drop = action.reason
         return drop, wait
 
     def _data_received(self, stream: _Stream, data: memoryview) -> None:

@@ -315,25 +315,24 @@ class ThreadedConnection:
             pending: Deque[Action] = deque(session.start(time.monotonic()))
             while pending and not self._stopping:
                 action = pending.popleft()
-                kind = type(action)
-                if kind is Stop:
+                if isinstance(action, Stop):
                     break
-                if kind is Wait:
+                if isinstance(action, Wait):
                     if not self._answers:
-                        self._sleep(max(0.0, action.until - time.monotonic()))  # type: ignore[union-attr]
+                        self._sleep(max(0.0, action.until - time.monotonic()))
                     pending.extend(self._answered())
                     pending.extend(session.tick(time.monotonic()))
-                elif kind is FourLetter:
-                    self._ask(action)  # type: ignore[arg-type]
-                elif kind is Connect:
+                elif isinstance(action, FourLetter):
+                    self._ask(action)
+                elif isinstance(action, Connect):
                     try:
-                        stream = open_stream(action.address, action.timeout,  # type: ignore[union-attr]
+                        stream = open_stream(action.address, action.timeout,
                                              self.ssl_context, self._wake_r,
                                              lambda: self._stopping, self._drain_wake)
                     except ConnectFailed as exc:
                         pending.extend(session.connect_failed(time.monotonic(), str(exc)))
                         continue
-                    pending.extend(self._serve(stream, action.address))  # type: ignore[union-attr]
+                    pending.extend(self._serve(stream, action.address))
         except Exception:  # a bug here must not leave callers hanging
             log.exception("pykeeper I/O thread failed")
         finally:
@@ -474,15 +473,14 @@ class ThreadedConnection:
         drop: Optional[str] = None
         wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
         for action in actions:
-            kind = type(action)
-            if kind is Send:
-                self._write_locked(action.data)  # type: ignore[union-attr]
-            elif kind is Wait:
-                wait = max(0.0, action.until - now)  # type: ignore[union-attr]
-            elif kind is FourLetter:
-                self._ask(action)  # type: ignore[arg-type]
-            elif kind is Drop:
-                drop = action.reason  # type: ignore[union-attr]
+            if isinstance(action, Send):
+                self._write_locked(action.data)
+            elif isinstance(action, Wait):
+                wait = max(0.0, action.until - now)
+            elif isinstance(action, FourLetter):
+                self._ask(action)
+            elif isinstance(action, Drop):
+                drop = action.reason
         return drop, wait
 
     def _park(self, parked: selectors.BaseSelector, sock: socket.socket, wait: float,
