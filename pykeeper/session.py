@@ -252,7 +252,8 @@ class Session:
         self._probe_targets: List[Address] = []
         self._probe_out = False
 
-    # -- inputs ----------------------------------------------------------------
+    # -- inputs: each returns the actions to carry out, in order; none
+    # blocks, and none raises but for a bug ---------------------------------------
 
     def start(self, now: float) -> List[Action]:
         """The driver starts: the first attempt."""
@@ -278,6 +279,7 @@ class Session:
         return NOTHING
 
     def connect_failed(self, now: float, reason: str) -> List[Action]:
+        """The last Connect failed (`reason` says why, for connect()'s error)."""
         address = self._attempt
         self._failures_in_round += 1
         self.last_attempt_refused = False
@@ -431,6 +433,12 @@ class Session:
         if self.protocol.connected:
             return self.protocol.negotiated_timeout_ms / 1000.0 * 2 / 3
         return self.connect_timeout
+
+    def reply_due(self) -> float:
+        """When silence since the last bytes in becomes worth a look: a
+        caller reading its own reply hands over to the driver's tick then
+        (which decides, pauses counted, whether the server is dead)."""
+        return self.live.heard_at + self.read_timeout()
 
     def ping_interval(self) -> Optional[float]:
         """Ping after this long without sending anything (None: not yet)."""

@@ -213,9 +213,9 @@ class ThreadedConnection:
         failure: Optional[BaseException] = None
         try:
             while not reply._done:
-                # Past the read timeout the I/O thread decides whether the
-                # server is dead (after a pause of ours it is not): hand over.
-                wait = self._live.heard_at + self.session.read_timeout() - time.monotonic()
+                # Past it, the session's tick decides whether the server is
+                # dead (after a pause of ours it is not): hand over.
+                wait = self.session.reply_due() - time.monotonic()
                 if not poll.poll(max(0.0, wait) * 1000.0):
                     break
                 data = self._read_chunk(stream, True)

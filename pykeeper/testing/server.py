@@ -6,10 +6,9 @@ import base64
 import hashlib
 import logging
 import os
-import socket
 import subprocess
 import time
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
 from .. import fourletter
 from . import _process

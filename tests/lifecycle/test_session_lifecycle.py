@@ -215,10 +215,11 @@ def test_a_session_cut_off_longer_than_its_timeout_is_abandoned_for_a_read_only_
     assert session.connection_lost(1.0, "the server closed the connection", []) == [
         Connect(A, CONNECT_TIMEOUT)]
     wait = session.connect_failed(2.0, "refused")[0]
-    assert type(wait) is Wait
+    assert isinstance(wait, Wait)
     assert session.tick(wait.until) == [Connect(A, CONNECT_TIMEOUT)]
     assert "on_session_expired" not in handler.calls
     wait = session.connect_failed(8.0, "refused")[0]
+    assert isinstance(wait, Wait)
     # More than the session timeout since the connection was lost: given up,
     # so that a read-only server gives a session of its own.
     assert session.tick(wait.until) == [Connect(A, CONNECT_TIMEOUT)]
@@ -281,3 +282,30 @@ def test_close_ends_the_life_cycle() -> None:
     assert "on_disconnected" not in handler.calls
     session.finished()
     assert handler.calls[-1] == "on_closed"
+
+
+def test_a_driver_that_keeps_waking_late_still_finds_a_dead_server() -> None:
+    session, _ = make([A])
+    assert connect(session, 0.0) == [Wait(2.0)]
+    actions = session.tick(4.0)  # 2 s late: a pause; ping, read timeout from now
+    assert sends_ping(actions) and actions[-1] == Wait(6.0)
+    # Late again, but the ping sent after the pause went unanswered for the
+    # read timeout meanwhile: that is proof.
+    assert session.tick(8.0) == [Drop("no reply from the server in 4.00s")]
+
+
+def test_a_failed_authentication_drops_the_connection_and_stops() -> None:
+    session, handler = make([A])
+    connect(session, 0.0)
+    session.protocol.send(_digest_auth(), None)  # add_auth()
+    receive(session, 1.0, frame(struct.pack(">iqi", Xid.AUTH, 0, -115)))  # AuthFailed
+    assert handler.calls[-1] == "on_auth_failed"
+    assert session.tick(1.0) == [Drop("authentication failed for scheme 'digest'")]
+    assert session.connection_lost(1.1, "dropped", []) == [
+        Stop("authentication failed for scheme 'digest'")]
+    assert "on_disconnected" not in handler.calls
+
+
+def _digest_auth() -> Any:
+    from pykeeper.protocol.requests import Auth
+    return Auth("digest", b"user:password")

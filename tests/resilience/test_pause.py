@@ -26,6 +26,7 @@ import pytest
 
 import pykeeper
 import pykeeper.aio
+from pykeeper.testing import ZooKeeperServer
 
 PAUSES = 4
 PAUSE = 5.0
@@ -85,7 +86,7 @@ class Child:
 
 
 @pytest.mark.parametrize("kind", ["sync", "asyncio"])
-def test_stopped_process_keeps_its_connection(zk_server, kind: str) -> None:
+def test_stopped_process_keeps_its_connection(zk_server: ZooKeeperServer, kind: str) -> None:
     child = Child(kind, zk_server.hosts)
     try:
         session = int(child.expect("READY ").split()[1])
@@ -109,11 +110,11 @@ def test_stopped_process_keeps_its_connection(zk_server, kind: str) -> None:
     assert result["states"][-1] == "connected", result["states"]
 
 
-def test_blocked_event_loop_keeps_its_connection(zk_server) -> None:
+def test_blocked_event_loop_keeps_its_connection(zk_server: ZooKeeperServer) -> None:
     states: List[str] = []
     failures: List[BaseException] = []
 
-    async def run() -> int:
+    async def run() -> None:
         client = pykeeper.aio.ZooKeeper(zk_server.hosts, session_timeout=10.0)
         client.add_listener(lambda state: states.append(state.value))
         await client.connect()
@@ -152,7 +153,6 @@ def test_blocked_event_loop_keeps_its_connection(zk_server) -> None:
         await task
         assert client.session_id == session
         await client.close()
-        return session
 
     asyncio.run(run())
     assert failures == []
