@@ -23,38 +23,15 @@ from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ConnectionLossException, ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
+from . import fourletter
+from .session import (
+    Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
+)
 from .tls import closed_reason, describe_tls_error
 
 log = logging.getLogger("zookeeper")
 
 DEFAULT_MAX_IN_FLIGHT = 1000
-
-
-async def _four_letter(address: Address, word: bytes, timeout: float,
-                       ssl_context: Optional[ssl.SSLContext] = None) -> Optional[str]:
-    """The server's answer to a four-letter word, or None."""
-    try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(address.host, address.port, ssl=ssl_context,
-                                    server_hostname=address.host if ssl_context else None),
-            timeout)
-    except (OSError, asyncio.TimeoutError):
-        return None
-    try:
-        writer.write(word)
-        answer = await asyncio.wait_for(reader.read(), timeout)  # (to the end: the server closes)
-        return answer.decode("utf-8", "replace")
-    except (OSError, asyncio.TimeoutError):
-        return None
-    finally:
-        writer.close()
-
-
-async def _is_read_write(address: Address, timeout: float,
-                         ssl_context: Optional[ssl.SSLContext] = None) -> bool:
-    """True if the server at `address` answers 'isro' with 'rw'."""
-    return (await _four_letter(address, b"isro", timeout, ssl_context) or "").startswith("rw")
 
 
 # The transport reads into one buffer of ours: asyncio's default, a fresh
@@ -102,16 +79,17 @@ class AsyncioConnection:
         self.max_in_flight = max_in_flight
         self._transport: Optional[asyncio.Transport] = None
         self._stream: Optional[_Stream] = None
-        self._last_send = 0.0
-        self._last_recv = 0.0
+        self._live = self.session.live
+        # Answers of four-letter words asked by tasks of their own.
+        self._answers: Deque[Tuple[FourLetter, Optional[str]]] = deque()
+        self._asking: "set[asyncio.Task[None]]" = set()
         self._stopping = False
         self._closing = False
         self._wake = asyncio.Event()
         # Requests waiting for room in the in-flight window, with their
         # futures; sent in order as replies make room.
         self._queued: Deque[Tuple[Request, "asyncio.Future[Any]"]] = deque()
-        self._task: Optional[asyncio.Task] = None
-        self._probe: Optional[asyncio.Task] = None
+        self._task: "Optional[asyncio.Task[None]]" = None
         self._protocol_error: Optional[ProtocolError] = None
         # Frames written in this turn of the loop, sent together at its end
         # (one system call for a burst of requests instead of one each).
@@ -174,7 +152,8 @@ class AsyncioConnection:
             try:
                 self.session.check_open(request, self._closing or self._stopping)
                 error: Exception = ConnectionLossException(
-                    "the connection ended before the request was sent", request.path)
+                    "the connection ended before the request was sent",
+                    getattr(request, "path", None))
             except Exception as exc:
                 error = exc
             future.set_exception(error)
@@ -185,14 +164,14 @@ class AsyncioConnection:
         # A concurrent.futures, not an asyncio, future: its callbacks run at
         # once, in reply order, before the next notification is processed,
         # which is what keeps the caches' stores ahead of invalidations.
-        future: Future = Future()
+        future: "Future[Any]" = Future()
         self._write(self.protocol.send(request, future))
         return future
 
     def _write(self, frame: bytes) -> None:
         if not frame:
             return  # (a request held until credentials are accepted)
-        self._last_send = time.monotonic()
+        self._live.sent(time.monotonic())
         if self._transport is not None:
             if not self._outgoing:
                 self._flushing = self._loop.call_soon(self._flush)
@@ -210,9 +189,10 @@ class AsyncioConnection:
             return
         deadline = time.monotonic() + timeout
         self._closing = True
+        self.session.close_requested()
         self._fail_queued()
         if self.protocol.connected and self._transport is not None:
-            future: Future = Future()
+            future: "Future[Any]" = Future()
             self._write(self.protocol.close_frame(future))
             try:
                 await asyncio.wait_for(asyncio.wrap_future(future),
@@ -231,31 +211,27 @@ class AsyncioConnection:
     # -- the connection task ---------------------------------------------------
 
     async def _run(self) -> None:
+        """Carry out the session's actions until it says stop."""
         session = self.session
         try:
-            while not (self._stopping or self._closing):
-                address, delay = session.next_attempt()
-                if delay:
-                    await self._pause(delay)
-                    if self._stopping:
-                        break
-                if session.should_abandon(time.monotonic()) or (
-                        session.zxid_check_due(time.monotonic())
-                        and session.server_lost_our_zxid(await _four_letter(
-                            session.address, b"srvr", session.connect_timeout,  # type: ignore[arg-type]
-                            self.ssl_context))):
-                    session.disconnected_since = None
-                    session.session_expired(self.protocol.abandon_session())
-                    if session.final_error is not None:
-                        break
-                self.handler.on_connecting()
-                stream = await self._open(address)
-                if isinstance(stream, str):
-                    session.attempt_failed(address, stream)
-                    continue
-                session.address = address
-                self.handler.on_associating()
-                session.connection_ended(await self._serve(stream, address))
+            pending: Deque[Action] = deque(session.start(time.monotonic()))
+            while pending and not self._stopping:
+                action = pending.popleft()
+                if isinstance(action, Stop):
+                    break
+                if isinstance(action, Wait):
+                    if not self._answers:
+                        await self._pause(max(0.0, action.until - time.monotonic()))
+                    pending.extend(self._answered())
+                    pending.extend(session.tick(time.monotonic()))
+                elif isinstance(action, FourLetter):
+                    self._ask(action)
+                elif isinstance(action, Connect):
+                    stream = await self._open(action.address, action.timeout)
+                    if isinstance(stream, str):
+                        pending.extend(session.connect_failed(time.monotonic(), stream))
+                        continue
+                    pending.extend(await self._serve(stream, action.address))
         except asyncio.CancelledError:
             pass
         except Exception:  # a bug here must not leave callers hanging
@@ -263,8 +239,35 @@ class AsyncioConnection:
         finally:
             self._stopping = True
             self._closing = True
+            for task in list(self._asking):
+                task.cancel()
             self._fail_queued()
-            self.handler.on_closed()
+            session.finished()
+
+    def _ask(self, action: FourLetter) -> None:
+        """Ask a four-letter word in a task of its own; its answer goes to
+        the connection task (see _answered)."""
+        async def ask() -> None:
+            try:
+                answer: Optional[str] = await fourletter.ask_async(
+                    action.address.host, action.address.port, action.word, action.timeout,
+                    self.ssl_context)
+            except (OSError, ValueError, asyncio.TimeoutError):
+                answer = None
+            self._answers.append((action, answer))
+            self._wake.set()
+        task = self._loop.create_task(ask())
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
+
+    def _answered(self) -> List[Action]:
+        """The session's actions for the four-letter answers that came in."""
+        actions: List[Action] = []
+        while self._answers:
+            asked, answer = self._answers.popleft()
+            actions.extend(self.session.four_letter_answer(
+                time.monotonic(), asked.address, asked.word, answer))
+        return actions
 
     async def _pause(self, seconds: float) -> None:
         self._wake.clear()
@@ -273,12 +276,11 @@ class AsyncioConnection:
         except asyncio.TimeoutError:
             pass
 
-    async def _open(self, address: Address) -> Union[_Stream, str]:
+    async def _open(self, address: Address, timeout: float) -> Union[_Stream, str]:
         """The stream of a new connection to `address` (TLS handshake
-        done, with TLS), or why there is none."""
+        done, with TLS) within `timeout`, or why there is none."""
         loop = asyncio.get_running_loop()
         stream = _Stream(self)
-        timeout = self.session.connect_timeout
         tls = self.ssl_context
         try:
             transport, _ = await asyncio.wait_for(
@@ -317,16 +319,15 @@ class AsyncioConnection:
             log.info("connection to %s dropped at once: %s", address, stream.lost)
             transport.close()
             return f"dropped at once: {stream.lost}"
-        self._transport = transport  # type: ignore[assignment]
+        self._transport = transport
         return stream
 
-    async def _serve(self, stream: _Stream, address: Address) -> bool:
+    async def _serve(self, stream: _Stream, address: Address) -> List[Action]:
+        """Run one connection until it ends; returns the session's actions after it."""
         session = self.session
-        established = False
         self._stream = stream
         self._protocol_error = None
-        self._last_recv = time.monotonic()
-        self._write(self.protocol.connect_frame())
+        actions = session.connection_made(time.monotonic())
         reason = "closed"
         try:
             while not self._stopping:
@@ -338,40 +339,45 @@ class AsyncioConnection:
                     log.warning("protocol error from %s, resetting the connection: %s",
                                 address, reason)
                     break
-                if self.protocol.connected:
-                    established = True
-                if session.final_error is not None:
-                    reason = str(session.final_error)
-                    break
-                if session.read_write_found is not None:
-                    reason = f"leaving a read-only server for {session.read_write_found}"
-                    break
-                read_timeout = session.read_timeout()
-                ping_interval = session.ping_interval()
                 now = time.monotonic()
-                if now - self._last_recv >= read_timeout:
-                    reason = f"no reply from the server in {read_timeout:.2f}s"
+                if self._answers:
+                    actions.extend(self._answered())
+                actions.extend(session.tick(now))
+                dead, wait = self._carry_out(actions, now)
+                actions = []
+                if dead is not None:
+                    reason = dead
                     break
-                wait = self._last_recv + read_timeout - now
-                if ping_interval is not None:
-                    if now >= self._last_send + ping_interval:
-                        self._write(self.protocol.ping_frame())
-                    wait = min(wait, max(0.0, self._last_send + ping_interval - now))
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), wait)
                 except asyncio.TimeoutError:
                     pass
         finally:
-            self._drop(stream, address, reason)
-        return established
+            after = self._drop(stream, address, reason)
+        return after
+
+    def _carry_out(self, actions: List[Action], now: float) -> Tuple[Optional[str], float]:
+        """Carry out a connection's actions; (why to drop it, or None; how
+        long to wait before the next tick)."""
+        drop: Optional[str] = None
+        wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
+        for action in actions:
+            if isinstance(action, Send):
+                self._write(action.data)
+            elif isinstance(action, Wait):
+                wait = max(0.0, action.until - now)
+            elif isinstance(action, FourLetter):
+                self._ask(action)
+            elif isinstance(action, Drop):
+                drop = action.reason
+        return drop, wait
 
     def _data_received(self, stream: _Stream, data: memoryview) -> None:
         if stream is not self._stream or self._protocol_error is not None:
             return
-        self._last_recv = time.monotonic()
         try:
-            events, frames = self.protocol.receive(data)
+            events, frames = self.session.receive(time.monotonic(), data)
         except ProtocolError as exc:
             self._protocol_error = exc
             self._wake.set()
@@ -382,31 +388,10 @@ class AsyncioConnection:
         connected = self.session.dispatch(events)
         if self._queued:
             self._send_queued()
-        if connected is not None:
-            self._wake.set()
-            if connected.read_only and len(self.session.rotation.addresses) > 1:
-                self._probe = asyncio.get_running_loop().create_task(
-                    self._probe_read_write(self.session.address))
-        if self.session.final_error is not None:
-            self._wake.set()
+        if connected is not None or self.session.final_error is not None:
+            self._wake.set()  # (the session's next tick acts on it)
 
-    async def _probe_read_write(self, current: Optional[Address]) -> None:
-        session = self.session
-        for pause in session.probe_pauses():
-            await asyncio.sleep(pause)
-            for address in session.probe_targets(current):
-                if await _is_read_write(address, min(1.0, session.connect_timeout),
-                                        self.ssl_context):
-                    log.info("%s serves writes again: moving there", address)
-                    session.read_write_found = address
-                    self._wake.set()
-                    return
-
-    def _drop(self, stream: _Stream, address: Address, reason: str) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            self._probe = None
-        was_connected = self.protocol.connected
+    def _drop(self, stream: _Stream, address: Address, reason: str) -> List[Action]:
         lost = self.protocol.connection_lost()
         transport, self._transport, self._stream = self._transport, None, None
         self._outgoing = []
@@ -414,8 +399,8 @@ class AsyncioConnection:
             self._flushing.cancel()  # (its frames were for the connection now gone)
         if transport is not None:
             transport.close()
-        self.session.connection_lost(lost, address, reason, was_connected,
-                                     self._stopping or self._closing, time.monotonic())
-        if self.session.final_error is not None:
-            self._stopping = True
+        if self._stopping:
+            self.session.close_requested()
+        after = self.session.connection_lost(time.monotonic(), reason, lost)
         self._fail_queued()
+        return after

@@ -1,38 +1,20 @@
-"""The thread-based driver: moves bytes between a socket and a
-`ClientProtocol` on one I/O thread per client.
-
-With TLS the socket stays a plain non-blocking socket: the handshake runs
-in `_open` (bounded by the connect timeout), and afterwards every frame is
-encrypted under the lock on its way into the socket and every read
-decrypted under it through a memory-BIO `TLSStream`, so no plaintext waits
-inside an SSL object where the selector cannot see it.
+"""The thread-based driver: carries out a `Session`'s actions on one I/O
+thread per client, moving bytes between a `SocketStream` and the
+`ClientProtocol`.
 
 Callers send from their own thread (under a lock, straight into the
 socket when it has room), so a request costs no thread hand-off on the way
-out; the I/O thread reads, matches replies, pings, detects dead servers by
-read timeout, and reconnects (resuming the session) when a connection
-drops. What to do at each step is decided by the shared `Session`; this
-module only does the I/O, the timers and the locking. It never runs user
-code: the client's handler gets every event and must only hand it on.
-
-One exception to "the I/O thread reads": a blocking call made when nothing
-else is in flight reads its own reply (and any watch event before it) in
-the calling thread, as the inline protocol core would, so that a thread
-making one call after another pays no wake-up of the I/O thread and no
-hand-off back per call. For that the I/O thread "parks" (keeps off the
-socket's reads) while such a caller reads, and for READER_LINGER after it,
-waiting for the next call; anything else in flight brings it back at once.
-One thread reads at a time, and a new reader starts only once the I/O
-thread has handled everything read before, so events are handled in the
-order they arrive; what a caller reads after its own reply is left to the
-I/O thread. (With TLS the caller decrypts what it reads under the lock,
-as the I/O thread does; not used where `select.poll` is missing: Windows.)
+out; the I/O thread reads, hands events to the session, and does what the
+session answers (connect, ping, ask a four-letter word, drop, wait). It
+decides nothing itself and never runs user code: the client's handler gets
+every event and must only hand it on. A blocking call made when nothing
+else is in flight reads its own reply in the calling thread: the rules of
+that are `handoff.OwnReplyHandoff`'s.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import select
 import selectors
 import socket
@@ -40,16 +22,23 @@ import ssl
 import threading
 import time
 from concurrent.futures import Future
-from typing import Any, Callable, List, Optional, Tuple, TypeVar, Union
+from collections import deque
+from typing import Any, Callable, Deque, List, Optional, Tuple, TypeVar, Union
 
 from .hosts import Address
 from .protocol.connection import ClientProtocol
 from .protocol.errors import ProtocolError
 from .protocol.requests import Request
-from .session import Handler, Session
-from .tls import TLSStream, closed_reason, describe_tls_error
+from . import fourletter
+from .session import (
+    Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
+)
+from .handoff import READER_LINGER, OwnReplyHandoff
+from .streams import ConnectFailed, SocketStream, open_stream
 
 log = logging.getLogger("zookeeper")
+
+__all__ = ["ThreadedConnection", "DEFAULT_MAX_IN_FLIGHT", "READER_LINGER"]
 
 T = TypeVar("T")
 Buffer = Union[bytes, memoryview]
@@ -63,38 +52,6 @@ _RECV_SIZE = 64 * 1024
 # connection at 1,000 outstanding requests, and a bound keeps a flood of
 # calls from filling memory.
 DEFAULT_MAX_IN_FLIGHT = 1000
-# After a blocking call read its own reply, the I/O thread keeps off the
-# socket this long (unless requests are in flight), so that the next
-# blocking call may read its reply too instead of waiting for a hand-off.
-# It bounds the extra delay of a watch event arriving just after a call.
-READER_LINGER = 0.002
-
-
-def _four_letter(address: Address, word: bytes, timeout: float,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> Optional[str]:
-    """The server's answer to a four-letter word, or None."""
-    try:
-        with socket.create_connection((address.host, address.port), timeout=timeout) as raw:
-            raw.settimeout(timeout)
-            sock = (ssl_context.wrap_socket(raw, server_hostname=address.host)
-                    if ssl_context is not None else raw)
-            with sock:
-                sock.sendall(word)
-                answer = b""
-                while len(answer) < 65536:
-                    data = sock.recv(4096)
-                    if not data:
-                        break
-                    answer += data
-                return answer.decode("utf-8", "replace")
-    except OSError:
-        return None
-
-
-def _is_read_write(address: Address, timeout: float,
-                   ssl_context: Optional[ssl.SSLContext] = None) -> bool:
-    """True if the server at `address` answers 'isro' with 'rw'."""
-    return (_four_letter(address, b"isro", timeout, ssl_context) or "").startswith("rw")
 
 
 class _Reply:
@@ -130,10 +87,6 @@ class _Reply:
         return self._result
 
 
-class _AttemptFailed(Exception):
-    """One connection attempt failed; the message says why."""
-
-
 class ThreadedConnection:
     """One client's connection to an ensemble, served by one I/O thread.
 
@@ -147,44 +100,31 @@ class ThreadedConnection:
         self.protocol = protocol
         self.ssl_context = ssl_context
         self.handler = handler
-        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
-        self.max_in_flight = max_in_flight
         self._lock = threading.Lock()
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
+                               guard=self._lock)
+        self.max_in_flight = max_in_flight
         self._room = threading.Condition(self._lock)
-        self._sock: Optional[socket.socket] = None
-        self._tls: Optional[TLSStream] = None  # the current connection's, with TLS
+        self._stream: Optional[SocketStream] = None  # the current connection's
         self._outbuf = bytearray()
         # (Used by one thread at a time: the I/O thread, or the caller
         # reading its own reply while the I/O thread keeps off the socket.)
         self._recv_buffer = bytearray(_RECV_SIZE)
         self._recv_view = memoryview(self._recv_buffer)
-        self._last_send = 0.0
+        self._live = self.session.live  # (changed under the lock, but for heard_at)
+        # Answers of four-letter words asked on other threads, for the I/O thread.
+        self._answers: Deque[Tuple[FourLetter, Optional[str]]] = deque()
         # True while the I/O thread is between two waits (it then sends
         # _outbuf before its next wait: see _serve).
         self._io_awake = False
         self._stopping = False
         self._closing = False
-        self._last_recv = 0.0
-        # A blocking call may read its own reply from the socket (see
-        # call()): _reader names its thread while it does. The I/O thread
-        # keeps off the socket's reads while it is "parked": set under the
-        # lock before it stops reading, cleared under it before it reads.
-        self._reader: Optional[threading.Thread] = None
-        self._reader_gone = threading.Condition(self._lock)
-        self._reader_poll: Optional[Any] = None
-        self._reader_failure: Optional[BaseException] = None
-        self._deferred_events: List[Any] = []  # read by a caller, for the I/O thread
-        self._io_parked = False
-        self._io_long_park = False  # parked until a reader, long at it, is done
-        self._linger_until = 0.0
-        self._reader_claims = 0
-        self._claims_seen = 0  # _reader_claims when the I/O thread last parked
-        self._generation = 0  # of connections: a reader of an older one is ignored
+        # A blocking call may read its own reply from the socket (see call()).
+        self._handoff = OwnReplyHandoff(self._lock)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._thread = threading.Thread(target=self._run, name="pykeeper-io", daemon=True)
-        self._probe_stop = threading.Event()
 
     @property
     def address(self) -> Optional[Address]:
@@ -206,7 +146,7 @@ class ThreadedConnection:
 
     # -- caller side ---------------------------------------------------------
 
-    def send(self, request: Request) -> Future:
+    def send(self, request: Request) -> "Future[Any]":
         """Send `request`; returns a Future of its result.
 
         Blocks while `max_in_flight` requests await replies (until one
@@ -233,22 +173,15 @@ class ThreadedConnection:
         with self._lock:
             self._wait_for_room_locked(request, me)
             idle = self.protocol.idle
-            read_here = (idle and self._io_parked and self._reader is None
-                         and not self._deferred_events and me is not self._thread)
-            self._write_locked(self.protocol.send(request, reply))
-            if read_here:
-                self._reader = me
-                self._reader_claims += 1
-                claim = (self._generation, self._sock, self._reader_poll, self._tls)
-            elif idle and self._reader_poll is not None:
-                # Ask the I/O thread to keep off the socket after this reply,
-                # so that a next call can read its own.
-                self._linger_until = time.monotonic() + READER_LINGER
-        if read_here:
-            self._read_until(reply, *claim)
+            frame = self.protocol.send(request, reply)
+            generation = self._handoff.claim(me, self._thread, idle)
+            self._write_locked(frame)
+            stream, poll = self._stream, self._handoff.poll
+        if generation is not None:
+            self._read_until(reply, generation, stream, poll)  # type: ignore[arg-type]
         return reply.wait()
 
-    def _send(self, request: Request, future: Future) -> Future:
+    def _send(self, request: Request, future: "Future[Any]") -> "Future[Any]":
         with self._lock:
             self._wait_for_room_locked(request, threading.current_thread())
             self._write_locked(self.protocol.send(request, future))
@@ -262,62 +195,49 @@ class ThreadedConnection:
         while True:
             self.session.check_open(request, self._closing or self._stopping)
             if (self.protocol.pending_count < self.max_in_flight
-                    or me is self._thread or me is self._reader):
+                    or me is self._thread or me is self._handoff.reader):
                 return
             self._room.wait()
 
     def _unpark_locked(self) -> None:
         """A request was sent whose reply no caller reads: if the I/O thread
         keeps off the socket, bring it back to read it."""
-        if self._io_parked and self._reader is None:
-            self._io_parked = False
-            self._linger_until = 0.0
+        if self._handoff.unpark():
             self._wake()
 
-    def _read_until(self, reply: _Reply, generation: int, sock: socket.socket,
-                    poll: Any, tls: Optional[TLSStream]) -> None:
+    def _read_until(self, reply: _Reply, generation: int, stream: SocketStream,
+                    poll: Any) -> None:
         """Read and handle what comes in until `reply` is done (or the
         connection fails, or the server is silent for the read timeout:
         then the I/O thread takes over and fails or completes the call)."""
         failure: Optional[BaseException] = None
         try:
             while not reply._done:
-                wait = self._last_recv + self.session.read_timeout() - time.monotonic()
-                if wait <= 0 or not poll.poll(wait * 1000.0):
+                # Past it, the session's tick decides whether the server is
+                # dead (after a pause of ours it is not): hand over.
+                wait = self.session.reply_due() - time.monotonic()
+                if not poll.poll(max(0.0, wait) * 1000.0):
                     break
-                data = self._read_chunk(sock, tls, True)
+                data = self._read_chunk(stream, True)
                 if data:
                     self._receive_own(data, reply, generation)
         except (OSError, ProtocolError) as exc:
             failure = exc
         finally:
             with self._lock:
-                if self._generation == generation:  # (else _drop gave up on us)
-                    self._reader = None
-                    self._reader_gone.notify_all()
-                    hand_over = (failure is not None or not self.protocol.idle
-                                 or bool(self._deferred_events) or not reply._done
-                                 or self.session.final_error is not None
-                                 or self.session.read_write_found is not None)
-                    if failure is not None and self._reader_failure is None:
-                        self._reader_failure = failure
-                    if hand_over:
-                        # No new reader before the I/O thread has caught up.
-                        self._io_parked = False
-                        self._linger_until = 0.0
-                    else:
-                        self._linger_until = time.monotonic() + READER_LINGER
-                    if hand_over or self._io_long_park:
-                        self._io_long_park = False
-                        self._wake()
+                if self._handoff.release(generation, failure, (
+                        not self.protocol.idle or not reply._done
+                        or self.session.final_error is not None)):
+                    self._wake()
 
     def _write_locked(self, frame: bytes) -> None:
         if not frame:
             return  # (a request held until credentials are accepted)
-        self._last_send = time.monotonic()
-        if self._tls is not None:
+        self._live.sent(time.monotonic())
+        stream = self._stream
+        if stream is not None and stream.tls is not None:
             try:
-                frame = self._tls.encrypt(frame)
+                frame = stream.encrypt(frame)
             except (ssl.SSLError, ValueError) as exc:
                 # The stream is broken: make the I/O thread's next read fail.
                 log.warning("TLS write failed, resetting the connection: %s", exc)
@@ -326,10 +246,8 @@ class ThreadedConnection:
         self._write_raw_locked(frame)
 
     def _shutdown_sock(self) -> None:
-        try:
-            self._sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]
-        except (OSError, AttributeError):
-            pass
+        if self._stream is not None:
+            self._stream.shutdown()
 
     def _write_raw_locked(self, frame: bytes) -> None:
         if self._outbuf or self._io_awake:
@@ -339,9 +257,7 @@ class ThreadedConnection:
             return
         sent = 0
         try:
-            sent = self._sock.send(frame)  # type: ignore[union-attr]
-        except (BlockingIOError, InterruptedError):
-            pass
+            sent = self._stream.send(frame)  # type: ignore[union-attr]
         except OSError:
             # The I/O thread sees the same failure on its next read and
             # fails this request with the rest.
@@ -360,18 +276,19 @@ class ThreadedConnection:
         """Close the session (flushing requests already sent) and stop the
         I/O thread; waits at most about `timeout` seconds in all."""
         deadline = time.monotonic() + timeout
-        future: Optional[Future] = None
+        future: "Optional[Future[Any]]" = None
         with self._lock:
             if self._closing:
                 return
             self._closing = True
+            self.session.close_requested()
             self._room.notify_all()
-            if self.protocol.connected and self._sock is not None:
+            if self.protocol.connected and self._stream is not None:
                 future = Future()
                 self._write_locked(self.protocol.close_frame(future))
                 self._unpark_locked()
         if future is not None:
-            if threading.current_thread() in (self._thread, self._reader):
+            if threading.current_thread() in (self._thread, self._handoff.reader):
                 # Called back on the thread reading replies, which reads the
                 # reply only once this returns: the server's answer (it then closes the
                 # connection) or the read timeout ends the thread, which no
@@ -392,36 +309,30 @@ class ThreadedConnection:
     # -- the I/O thread --------------------------------------------------------
 
     def _run(self) -> None:
+        """Carry out the session's actions until it says stop."""
         session = self.session
         try:
-            # (_closing, not only _stopping: once close() began, a connection
-            # the server ends after CloseSession must not be reconnected.)
-            while not (self._stopping or self._closing):
-                address, delay = session.next_attempt()
-                if delay:
-                    self._sleep(delay)
-                    if self._stopping:
-                        break
-                if session.should_abandon(time.monotonic()) or (
-                        session.zxid_check_due(time.monotonic())
-                        and session.server_lost_our_zxid(_four_letter(
-                            session.address, b"srvr", session.connect_timeout,  # type: ignore[arg-type]
-                            self.ssl_context))):
-                    with self._lock:
-                        event = self.protocol.abandon_session()
-                    session.disconnected_since = None
-                    session.session_expired(event)
-                    if session.final_error is not None:
-                        break
-                self.handler.on_connecting()
-                try:
-                    sock, tls = self._open(address)
-                except _AttemptFailed as exc:
-                    session.attempt_failed(address, str(exc))
-                    continue
-                session.address = address
-                self.handler.on_associating()
-                session.connection_ended(self._serve(sock, address, tls))
+            pending: Deque[Action] = deque(session.start(time.monotonic()))
+            while pending and not self._stopping:
+                action = pending.popleft()
+                if isinstance(action, Stop):
+                    break
+                if isinstance(action, Wait):
+                    if not self._answers:
+                        self._sleep(max(0.0, action.until - time.monotonic()))
+                    pending.extend(self._answered())
+                    pending.extend(session.tick(time.monotonic()))
+                elif isinstance(action, FourLetter):
+                    self._ask(action)
+                elif isinstance(action, Connect):
+                    try:
+                        stream = open_stream(action.address, action.timeout,
+                                             self.ssl_context, self._wake_r,
+                                             lambda: self._stopping, self._drain_wake)
+                    except ConnectFailed as exc:
+                        pending.extend(session.connect_failed(time.monotonic(), str(exc)))
+                        continue
+                    pending.extend(self._serve(stream, action.address))
         except Exception:  # a bug here must not leave callers hanging
             log.exception("pykeeper I/O thread failed")
         finally:
@@ -429,7 +340,30 @@ class ThreadedConnection:
             with self._lock:
                 self._closing = True
                 self._room.notify_all()
-            self.handler.on_closed()
+            session.finished()
+
+    def _ask(self, action: FourLetter) -> None:
+        """Ask a four-letter word on a thread of its own; its answer goes
+        to the I/O thread (see _answered)."""
+        def ask() -> None:
+            try:
+                answer: Optional[str] = fourletter.ask(
+                    action.address.host, action.address.port, action.word, action.timeout,
+                    self.ssl_context)
+            except (OSError, ValueError):
+                answer = None
+            self._answers.append((action, answer))
+            self._wake()
+        threading.Thread(target=ask, name="pykeeper-4lw", daemon=True).start()
+
+    def _answered(self) -> List[Action]:
+        """The session's actions for the four-letter answers that came in."""
+        actions: List[Action] = []
+        while self._answers:
+            asked, answer = self._answers.popleft()
+            actions.extend(self.session.four_letter_answer(
+                time.monotonic(), asked.address, asked.word, answer))
+        return actions
 
     def _sleep(self, seconds: float) -> None:
         sel = selectors.DefaultSelector()
@@ -447,143 +381,42 @@ class ThreadedConnection:
         except (BlockingIOError, OSError):
             pass
 
-    def _open(self, address: Address) -> Tuple[socket.socket, Optional[TLSStream]]:
-        """A connected non-blocking socket to `address`, with its TLS
-        stream when the client uses TLS (handshake done), all within the
-        connect timeout. Raises _AttemptFailed saying why not."""
-        timeout = self.session.connect_timeout
-        try:
-            infos = socket.getaddrinfo(address.host, address.port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            log.warning("cannot resolve %s: %s", address, exc)
-            raise _AttemptFailed(f"cannot resolve the host: {exc}") from None
-        reason = "no address"
-        for family, kind, proto, _, sockaddr in infos:
-            sock = socket.socket(family, kind, proto)
-            sock.setblocking(False)
-            sel = selectors.DefaultSelector()
-            step = "connect"
-            deadline = time.monotonic() + timeout  # for the connection and its handshake
-            try:
-                err = sock.connect_ex(sockaddr)
-                if err not in (0, 115, 36, 10035):  # EINPROGRESS (Linux, BSD), WSAEWOULDBLOCK
-                    raise OSError(err, os.strerror(err))
-                sel.register(sock, selectors.EVENT_WRITE)
-                sel.register(self._wake_r, selectors.EVENT_READ)
-                if not self._wait(sel, sock, deadline):
-                    raise OSError(f"connect timed out after {timeout:.2f}s")
-                err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
-                    raise OSError(err, os.strerror(err))
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                tls = None
-                if self.ssl_context is not None:
-                    step = "tls"
-                    tls = self._handshake(sock, sel, address, deadline)
-                return sock, tls
-            except (OSError, ValueError) as exc:  # (ssl.SSLError is an OSError)
-                sock.close()
-                if step == "tls":
-                    reason = (str(exc) if "timed out" in str(exc) or self._stopping
-                              else describe_tls_error(exc))
-                    # A certificate the client refuses, or a server that is
-                    # not speaking TLS, will not fix itself: say so loudly.
-                    log.warning("cannot connect to %s: %s", address, reason)
-                else:
-                    reason = str(exc) or type(exc).__name__
-                    log.info("cannot connect to %s: %s", address, reason)
-            finally:
-                sel.close()
-        raise _AttemptFailed(reason)
-
-    def _wait(self, sel: selectors.BaseSelector, sock: socket.socket, deadline: float) -> bool:
-        """Wait until `sock` is ready for what `sel` asks; False at the
-        deadline. Raises OSError when the client is closing."""
-        while True:
-            ready = sel.select(max(0.0, deadline - time.monotonic()))
-            if self._stopping:
-                raise OSError("client closing")
-            if any(key.fileobj is sock for key, _ in ready):
-                return True
-            self._drain_wake()
-            if time.monotonic() >= deadline:
-                return False
-
-    def _handshake(self, sock: socket.socket, sel: selectors.BaseSelector, address: Address,
-                   deadline: float) -> TLSStream:
-        """Run the TLS handshake on the connected `sock` until `deadline`."""
-        tls = TLSStream(self.ssl_context, address.host)  # type: ignore[arg-type]
-        started = time.monotonic()
-        while True:
-            done = tls.handshake_step()
-            pending = tls.outgoing()
-            while pending:
-                sel.modify(sock, selectors.EVENT_WRITE)
-                if not self._wait(sel, sock, deadline):
-                    raise OSError("TLS handshake timed out")
-                try:
-                    sent = sock.send(pending)
-                except (BlockingIOError, InterruptedError):
-                    continue
-                pending = pending[sent:]
-            if done:
-                log.debug("TLS (%s) with %s in %.3f s", tls.version, address,
-                          time.monotonic() - started)
-                return tls
-            sel.modify(sock, selectors.EVENT_READ)
-            if not self._wait(sel, sock, deadline):
-                raise OSError(f"TLS handshake timed out after "
-                              f"{self.session.connect_timeout:.2f}s (is this a TLS port?)")
-            try:
-                data = sock.recv(_RECV_SIZE)
-            except (BlockingIOError, InterruptedError):
-                continue
-            if not data:
-                raise ConnectionResetError("the server closed the connection")
-            tls.feed(data)
-
-    def _serve(self, sock: socket.socket, address: Address, tls: Optional[TLSStream]) -> bool:
-        """Run one connection until it ends; True if a session was established on it."""
+    def _serve(self, stream: SocketStream, address: Address) -> List[Action]:
+        """Run one connection until it ends; returns the session's actions after it."""
         session = self.session
         established = False
+        sock = stream.sock
         sel = selectors.DefaultSelector()
         sel.register(sock, selectors.EVENT_READ)
         sel.register(self._wake_r, selectors.EVENT_READ)
         want_write = False
         reason = "closed"
         with self._lock:
-            self._sock = sock
-            self._tls = tls
+            self._stream = stream
             self._outbuf.clear()
-            self._write_locked(self.protocol.connect_frame())
-        self._last_recv = time.monotonic()
-        if hasattr(select, "poll"):  # (not on Windows)
+        actions = session.connection_made(time.monotonic())
+        if hasattr(select, "poll"):  # (not on Windows: no caller reads there)
+            poll = select.poll()
+            poll.register(sock, select.POLLIN)
             with self._lock:
-                self._reader_poll = select.poll()
-                self._reader_poll.register(sock, select.POLLIN)
+                self._handoff.start_connection(poll)
         parked = selectors.DefaultSelector()  # while a caller reads: wake-ups only
         parked.register(self._wake_r, selectors.EVENT_READ)
         data_waiting = False
         try:
             while not self._stopping:
-                read_timeout = session.read_timeout()
-                ping_interval = session.ping_interval()
                 now = time.monotonic()
-                if now - self._last_recv >= read_timeout:
-                    reason = f"no reply from the server in {read_timeout:.2f}s"
-                    break
-                wait = self._last_recv + read_timeout - now
-                if ping_interval is not None:
-                    ping_due = self._last_send + ping_interval
-                    if now >= ping_due:
-                        with self._lock:
-                            self._write_locked(self.protocol.ping_frame())
-                        ping_due = self._last_send + ping_interval
-                    wait = min(wait, max(0.0, ping_due - now))
+                if self._answers:
+                    actions.extend(self._answered())
                 with self._lock:
-                    self._io_parked = False  # no new reader until decided again below
-                    deferred, self._deferred_events = self._deferred_events, []
-                    failure, self._reader_failure = self._reader_failure, None
+                    actions.extend(session.tick(now))
+                    dead, wait = self._carry_out_locked(actions, now)
+                actions = []
+                if dead is not None:
+                    reason = dead
+                    break
+                with self._lock:
+                    deferred, failure = self._handoff.take()
                 if deferred:
                     self.session.dispatch(deferred)
                 if failure is not None:
@@ -592,21 +425,8 @@ class ThreadedConnection:
                     if self._outbuf:
                         self._flush_locked()
                     need_write = bool(self._outbuf)
-                    reading = self._reader is not None
-                    lingering = (not reading and not need_write and not data_waiting
-                                 and self._reader_poll is not None and self.protocol.idle
-                                 and now < self._linger_until)
-                    if reading:
-                        # Keep off the socket. Look again soon, so that events
-                        # arriving after the caller is done wait at most
-                        # READER_LINGER; but a caller still at the same call
-                        # then is slow, and wakes us when it is done.
-                        self._io_long_park = self._reader_claims == self._claims_seen
-                        self._claims_seen = self._reader_claims
-                        wait = wait if self._io_long_park else min(wait, READER_LINGER)
-                    elif lingering:
-                        wait = min(wait, self._linger_until - now)
-                    self._io_parked = reading or lingering
+                    reading, lingering, wait = self._handoff.park(
+                        now, wait, need_write, data_waiting, self.protocol.idle)
                     self._io_awake = False
                 data_waiting = False
                 if reading:
@@ -632,15 +452,9 @@ class ThreadedConnection:
                             self._flush()
                         if mask & selectors.EVENT_READ:
                             data = self._read_chunk(
-                                sock, tls, established or self.protocol.connected)
+                                stream, established or self.protocol.connected)
                             if data and self._receive(data):
                                 established = True
-                if session.final_error is not None:
-                    reason = str(session.final_error)
-                    break
-                if session.read_write_found is not None:
-                    reason = f"leaving a read-only server for {session.read_write_found}"
-                    break
         except (OSError, ProtocolError) as exc:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, ssl.SSLError):
@@ -650,8 +464,24 @@ class ThreadedConnection:
         finally:
             sel.close()
             parked.close()
-            self._drop(sock, address, reason)
-        return established
+            after = self._drop(stream, reason)
+        return after
+
+    def _carry_out_locked(self, actions: List[Action], now: float) -> Tuple[Optional[str], float]:
+        """Carry out a connection's actions; (why to drop it, or None; how
+        long to wait before the next tick)."""
+        drop: Optional[str] = None
+        wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
+        for action in actions:
+            if isinstance(action, Send):
+                self._write_locked(action.data)
+            elif isinstance(action, Wait):
+                wait = max(0.0, action.until - now)
+            elif isinstance(action, FourLetter):
+                self._ask(action)
+            elif isinstance(action, Drop):
+                drop = action.reason
+        return drop, wait
 
     def _park(self, parked: selectors.BaseSelector, sock: socket.socket, wait: float,
               need_write: bool) -> None:
@@ -671,22 +501,18 @@ class ThreadedConnection:
             else:
                 self._flush()
 
-    def _read_chunk(self, sock: socket.socket, tls: Optional[TLSStream],
-                    connected: bool) -> Optional[Buffer]:
-        """What one read of `sock` brings (decrypted with TLS), valid until
+    def _read_chunk(self, stream: SocketStream, connected: bool) -> Optional[Buffer]:
+        """What one read of `stream` brings (decrypted with TLS), valid until
         the next read; None when there is nothing yet (no data after all, or
         only part of a TLS record). Raises ConnectionResetError at the end of
         the stream (saying why, from `connected`), OSError for a failed read."""
-        try:
-            count = sock.recv_into(self._recv_buffer)
-        except (BlockingIOError, InterruptedError):
-            return None
+        count = stream.recv_into(self._recv_buffer, connected)
         if not count:
-            raise ConnectionResetError(closed_reason(connected, tls is not None))
-        self._last_recv = time.monotonic()
+            return None
+        self._live.heard_at = time.monotonic()
         data: Buffer = self._recv_view[:count]
-        if tls is not None:
-            data = self._decrypt(tls, data)
+        if stream.tls is not None:
+            data = self._decrypt(stream, data)
         return data or None
 
     def _flush(self) -> None:
@@ -694,37 +520,32 @@ class ThreadedConnection:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        if not self._outbuf or self._sock is None:
+        if not self._outbuf or self._stream is None:
             return
-        try:
-            sent = self._sock.send(self._outbuf)
-        except (BlockingIOError, InterruptedError):
-            return
-        del self._outbuf[:sent]
+        sent = self._stream.send(self._outbuf)
+        if sent:
+            del self._outbuf[:sent]
 
-    def _decrypt(self, tls: TLSStream, data: Buffer) -> bytes:
+    def _decrypt(self, stream: SocketStream, data: Buffer) -> bytes:
         with self._lock:
-            if tls is not self._tls:
+            if stream is not self._stream:
                 # A caller given up on by _drop: nothing of the old stream
                 # may reach the next connection.
                 raise ConnectionResetError("the connection was dropped")
-            plain = tls.decrypt(data)
-            # (TLS 1.3 may answer, e.g. a key update, on its own.)
-            reply = tls.outgoing()
-            if reply:
-                self._write_raw_locked(reply)
+            plain, answer = stream.decrypt(data)
+            if answer:
+                self._write_raw_locked(answer)
         return plain
 
     def _feed_locked(self, data: Buffer) -> Tuple[List[Any], Optional[ProtocolError]]:
         """Feed the protocol; its events, and the error that ended the
         connection (events before it still count)."""
         before = self.protocol.pending_count
+        error: Optional[ProtocolError] = None
         try:
-            events, frames = self.protocol.receive(data)
+            events, frames = self.session.receive(self._live.heard_at, data)
         except ProtocolError as exc:
             events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
-        else:
-            error = None
         for frame in frames:
             self._write_locked(frame)
         if before >= self.max_in_flight > self.protocol.pending_count:
@@ -738,13 +559,13 @@ class ThreadedConnection:
         its own; and what it cannot handle (an exception raised in it, say
         by a signal handler) is left there too, not lost."""
         with self._lock:
-            if generation != self._generation:
+            if not self._handoff.is_current(generation):
                 return  # the I/O thread gave up on this connection meanwhile
             events, error = self._feed_locked(data)
             for index, event in enumerate(events):
                 if getattr(event, "context", None) is mine:
                     if index + 1 < len(events):
-                        self._deferred_events = events[index + 1:]
+                        self._handoff.defer(events[index + 1:])
                         events = events[:index + 1]
                     break
         remaining = iter(events)
@@ -752,7 +573,7 @@ class ThreadedConnection:
             self.session.dispatch(remaining)
         except BaseException:
             with self._lock:
-                self._deferred_events[:0] = list(remaining)
+                self._handoff.defer(list(remaining), first=True)
             raise
         if error is not None:
             raise error
@@ -764,64 +585,21 @@ class ThreadedConnection:
         if error is not None:
             self.session.dispatch(events)
             raise error
-        connected = self.session.dispatch(events)
-        if connected is not None and connected.read_only and len(
-                self.session.rotation.addresses) > 1:
-            self._probe_stop.clear()
-            threading.Thread(target=self._probe_read_write, args=(self.session.address,),
-                             name="pykeeper-rw-probe", daemon=True).start()
-        return connected is not None
+        return self.session.dispatch(events) is not None
 
-    def _probe_read_write(self, current: Optional[Address]) -> None:
-        """Ask the other servers whether they serve writes ('isro' answers
-        'rw'); stops when one does or the connection ends."""
-        session = self.session
-        for pause in session.probe_pauses():
-            if self._probe_stop.wait(pause):
-                return
-            for address in session.probe_targets(current):
-                if self._probe_stop.is_set():
-                    return
-                if _is_read_write(address, min(1.0, session.connect_timeout), self.ssl_context):
-                    log.info("%s serves writes again: moving there", address)
-                    session.read_write_found = address
-                    self._wake()
-                    return
-
-    def _drop(self, sock: socket.socket, address: Address, reason: str) -> None:
-        self._probe_stop.set()
+    def _drop(self, stream: SocketStream, reason: str) -> List[Action]:
         with self._lock:
-            if self._reader is not None:
-                # End its read (it sees the end of the stream at once), and
-                # let it finish handling what it read before this, so events
-                # stay in order. One that does not let go (an exception raised
-                # by a signal handler at the wrong moment can leave _reader
-                # set) is given up on: the generation tells it so.
-                self._shutdown_sock()  # (still this connection's socket here)
-                deadline = time.monotonic() + 1.0
-                while self._reader is not None and time.monotonic() < deadline:
-                    self._reader_gone.wait(max(0.0, deadline - time.monotonic()))
-                self._reader = None
-            self._generation += 1
-            self._reader_poll = None
-            self._reader_failure = None
-            deferred, self._deferred_events = self._deferred_events, []
-            self._io_parked = False
-            self._io_long_park = False
-            self._linger_until = 0.0
-            was_connected = self.protocol.connected
+            # A caller still reading ends its read (it sees the end of the
+            # stream at once) and handles what it read first, so events stay
+            # in order; one that does not let go is given up on.
+            deferred = self._handoff.end_connection(self._shutdown_sock)
             lost = self.protocol.connection_lost()
-            self._sock = None
-            self._tls = None
+            self._stream = None
             self._outbuf.clear()
             self._room.notify_all()
-        try:
-            sock.close()
-        except OSError:
-            pass
+        stream.close()
         if deferred:
             self.session.dispatch(deferred)
-        self.session.connection_lost(lost, address, reason, was_connected,
-                                     self._stopping or self._closing, time.monotonic())
-        if self.session.final_error is not None:
-            self._stopping = True
+        if self._stopping:
+            self.session.close_requested()
+        return self.session.connection_lost(time.monotonic(), reason, lost)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import Any, Optional, Union
+from typing import Any, List, Optional, Union, cast
 
 __all__ = ["make_ssl_context", "TLSStream", "describe_tls_error", "closed_reason"]
 
@@ -30,7 +30,7 @@ def _check_path(name: str, value: Any, directory_ok: bool = False) -> str:
 
 
 def _given(ca: Any, certfile: Any, keyfile: Any, keyfile_password: Any,
-           verify_hostname: Any) -> list:
+           verify_hostname: Any) -> List[str]:
     return [name for name, value in (("ca", ca), ("certfile", certfile), ("keyfile", keyfile),
                                      ("keyfile_password", keyfile_password),
                                      ("verify_hostname", verify_hostname))
@@ -206,7 +206,8 @@ class TLSStream:
         buffer = self._plain_view
         while True:
             try:
-                count = self._object.read(len(buffer), buffer)
+                # (With a buffer, read() returns the byte count.)
+                count = cast(int, self._object.read(len(buffer), buffer))
             except ssl.SSLWantReadError:
                 break
             except ssl.SSLZeroReturnError:

@@ -6,11 +6,11 @@ import base64
 import hashlib
 import logging
 import os
-import socket
 import subprocess
 import time
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, Mapping, Optional, Sequence
 
+from .. import fourletter
 from . import _process
 from ._install import find_java, netty_classpath, zookeeper_classpath
 from ._ports import free_port
@@ -64,29 +64,10 @@ def four_letter(host: str, port: int, word: str, timeout: float = 1.0) -> str:
     socket.timeout, ...) when the server cannot be reached or does not finish
     replying in time.
     """
-    if len(word) != 4:
-        raise ValueError(f"four-letter words have four letters, not {word!r}")
-    deadline = time.monotonic() + timeout
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(word.encode("ascii"))
-        chunks: List[bytes] = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise socket.timeout(f"{word} reply from {host}:{port} incomplete after {timeout:g} s")
-            sock.settimeout(remaining)
-            chunk = sock.recv(65536)
-            if not chunk:
-                return b"".join(chunks).decode("utf-8", "replace")
-            chunks.append(chunk)
+    return fourletter.ask(host, port, word, timeout)
 
 
-def parse_mode(srvr_reply: str) -> Optional[str]:
-    """Return the ``Mode:`` of a ``srvr`` reply (standalone, leader, follower, observer) or None."""
-    for line in srvr_reply.splitlines():
-        if line.startswith("Mode:"):
-            return line.split(":", 1)[1].strip()
-    return None
+parse_mode = fourletter.parse_mode
 
 
 def _format_value(value: object) -> str:

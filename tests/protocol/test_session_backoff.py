@@ -3,14 +3,23 @@ failed connection attempts (sans-I/O: no sockets, no clocks)."""
 
 from __future__ import annotations
 
+from typing import Any, List
+
 from pykeeper.hosts import parse_hosts
 from pykeeper.protocol.connection import ClientProtocol
 from pykeeper.session import MAX_BACKOFF, Session
 
 
-def delays(session: Session, rounds: int) -> list:
+class _NoClient:
+    """(next_attempt tells the client nothing.)"""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"{name} called")
+
+
+def delays(session: Session, rounds: int) -> List[float]:
     """The waits before each attempt over `rounds` rounds in which every attempt fails."""
-    waits = []
+    waits: List[float] = []
     for _ in range(rounds * len(session.rotation.addresses)):
         _, delay = session.next_attempt()
         waits.append(delay)
@@ -20,7 +29,7 @@ def delays(session: Session, rounds: int) -> list:
 
 def new_session(protocol: ClientProtocol) -> Session:
     addresses, _ = parse_hosts("127.0.0.1:1,127.0.0.1:2")
-    return Session(addresses, protocol, handler=None, connect_timeout=1.0, reconnect=True)
+    return Session(addresses, protocol, handler=_NoClient(), connect_timeout=1.0, reconnect=True)
 
 
 def test_without_a_session_the_wait_grows_to_the_maximum() -> None:

@@ -3,16 +3,19 @@ one is made, listeners are told, and the client is usable again."""
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import threading
 
 import pytest
 
 import pykeeper
+from pykeeper.testing import FaultProxy, ZooKeeperServer
 
 from ..support import WAIT
 
 
-def _expire(proxy, client) -> None:
+def _expire(proxy: FaultProxy, client: Any) -> None:
     """Cut `client` off (through `proxy`) until the server expires its session."""
     watcher_client = pykeeper.ZooKeeper(proxy.target[0] + ":" + str(proxy.target[1]))
     watcher_client.connect()
@@ -22,7 +25,7 @@ def _expire(proxy, client) -> None:
         proxy.refuse()
         # The server expires the session after its timeout; seeing the
         # ephemeral node vanish from another client is the proof.
-        def on_delete(event) -> None:
+        def on_delete(event: Any) -> None:
             if event.type_name == "deleted":
                 gone.set()
         if watcher_client.exists("/exp-eph", watcher=on_delete) is None:
@@ -33,7 +36,8 @@ def _expire(proxy, client) -> None:
     proxy.heal()
 
 
-def test_expired_session_is_replaced(zk_proxy, make_any_client) -> None:
+def test_expired_session_is_replaced(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_proxy.hosts, session_timeout=1.0)
     old_session = client.session_id
     client.create("/exp-eph", b"", ephemeral=True)
@@ -52,7 +56,8 @@ def test_expired_session_is_replaced(zk_proxy, make_any_client) -> None:
     assert client.get("/exp-new")[0] == b"ok"
 
 
-def test_expiry_without_reconnect_stops_the_client(zk_proxy, make_any_client) -> None:
+def test_expiry_without_reconnect_stops_the_client(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_proxy.hosts, reconnect=False, session_timeout=1.0)
     client.create("/exp-eph", b"", ephemeral=True)
     mark = client.log.mark()
@@ -65,8 +70,8 @@ def test_expiry_without_reconnect_stops_the_client(zk_proxy, make_any_client) ->
     assert client.state_name == "expired_session"
 
 
-def test_a_server_that_lost_its_data_gets_a_new_session(zk_fresh_server,
-                                                        make_any_client) -> None:
+def test_a_server_that_lost_its_data_gets_a_new_session(
+        zk_fresh_server: ZooKeeperServer, make_any_client: Callable[..., Any]) -> None:
     """The server comes back empty (its data lost): it refuses to resume a
     session from a client that has seen later transactions than it has.
     Once cut off for longer than the session timeout, the client gives the

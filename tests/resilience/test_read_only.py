@@ -3,6 +3,8 @@ keeps reading from a read-only server, then returns to read-write."""
 
 from __future__ import annotations
 
+from typing import Any, Callable, Iterator
+
 import pytest
 
 import pykeeper
@@ -11,22 +13,24 @@ from pykeeper.testing import ZooKeeperEnsemble, wait_until
 from ..support import WAIT
 
 
-def _is_read_only(member) -> bool:
+def _is_read_only(member: Any) -> bool:
     try:
-        return member.four_letter("isro").startswith("ro")
+        answer: str = member.four_letter("isro")
+        return answer.startswith("ro")
     except OSError:
         return False
 
 
 @pytest.fixture
-def read_only_ensemble():
+def read_only_ensemble() -> Iterator[ZooKeeperEnsemble]:
     # A read-only server can only give local sessions.
     with ZooKeeperEnsemble(3, java_options=["-Dreadonlymode.enabled=true"],
                            extra_config={"localSessionsEnabled": "true"}) as ensemble:
         yield ensemble
 
 
-def test_read_only_then_back_to_read_write(read_only_ensemble, make_client) -> None:
+def test_read_only_then_back_to_read_write(
+        read_only_ensemble: ZooKeeperEnsemble, make_client: Callable[..., Any]) -> None:
     ensemble = read_only_ensemble
     writer = make_client(ensemble.hosts)
     writer.create("/ro", b"before")
@@ -53,8 +57,8 @@ def test_read_only_then_back_to_read_write(read_only_ensemble, make_client) -> N
     assert client.get("/ro")[0] == b"after"
 
 
-def test_without_can_be_read_only_a_read_only_server_is_refused(read_only_ensemble,
-                                                                   make_client) -> None:
+def test_without_can_be_read_only_a_read_only_server_is_refused(
+        read_only_ensemble: ZooKeeperEnsemble, make_client: Callable[..., Any]) -> None:
     ensemble = read_only_ensemble
     client = make_client(ensemble.hosts, session_timeout=8.0)
     ensemble.stop_member(0)

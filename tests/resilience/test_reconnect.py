@@ -3,21 +3,22 @@ black-holed connections, ensemble failover. Real servers only."""
 
 from __future__ import annotations
 
-import time
-
 import threading
+import time
+from typing import Any, Callable
 
 import pytest
 
 import pykeeper
 from pykeeper import RetryPolicy
-from pykeeper.testing import wait_until
+from pykeeper.testing import FaultProxy, ZooKeeperEnsemble, ZooKeeperServer, wait_until
 
 from ..support import WAIT
 
 
-def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_any_client,
-                                                          make_client) -> None:
+def test_restart_within_session_timeout_keeps_the_session(
+        zk_fresh_server: ZooKeeperServer, make_any_client: Callable[..., Any],
+        make_client: Callable[..., Any]) -> None:
     server = zk_fresh_server
     client = make_any_client(server.hosts, session_timeout=10.0)
     other = make_client(server.hosts)
@@ -27,7 +28,7 @@ def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_
     fired = []
     got_event = threading.Event()
 
-    def watcher(event: pykeeper.WatchedEvent) -> None:
+    def watcher(event: Any) -> None:
         fired.append(event)
         got_event.set()
 
@@ -71,7 +72,8 @@ def test_restart_within_session_timeout_keeps_the_session(zk_fresh_server, make_
     assert [(e.type_name, e.path) for e in fired] == [("changed", "/watched")]
 
 
-def test_dropped_connection_resumes_the_session(zk_proxy, make_any_client) -> None:
+def test_dropped_connection_resumes_the_session(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_proxy.hosts, session_timeout=6.0)
     session = client.session_id
     mark = client.log.mark()
@@ -82,7 +84,8 @@ def test_dropped_connection_resumes_the_session(zk_proxy, make_any_client) -> No
     assert client.exists("/") is not None
 
 
-def test_black_hole_is_detected_by_read_timeout(zk_proxy, make_any_client) -> None:
+def test_black_hole_is_detected_by_read_timeout(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_proxy.hosts, session_timeout=6.0)
     session = client.session_id
     mark = client.log.mark()
@@ -96,7 +99,8 @@ def test_black_hole_is_detected_by_read_timeout(zk_proxy, make_any_client) -> No
     assert client.get_children("/") is not None
 
 
-def test_calls_in_flight_fail_with_connection_loss(zk_proxy, make_client) -> None:
+def test_calls_in_flight_fail_with_connection_loss(
+        zk_proxy: FaultProxy, make_client: Callable[..., Any]) -> None:
     client = make_client(zk_proxy.hosts, session_timeout=6.0)
     zk_proxy.blackhole()
     errors = []
@@ -117,7 +121,8 @@ def test_calls_in_flight_fail_with_connection_loss(zk_proxy, make_client) -> Non
     zk_proxy.heal()
 
 
-def test_credentials_are_re_sent_after_reconnect(zk_proxy, make_client) -> None:
+def test_credentials_are_re_sent_after_reconnect(
+        zk_proxy: FaultProxy, make_client: Callable[..., Any]) -> None:
     import base64
     import hashlib
     client = make_client(zk_proxy.hosts, session_timeout=6.0)
@@ -132,7 +137,8 @@ def test_credentials_are_re_sent_after_reconnect(zk_proxy, make_client) -> None:
     client.delete(path)
 
 
-def test_ensemble_failover_keeps_the_session(zk_ensemble, make_any_client) -> None:
+def test_ensemble_failover_keeps_the_session(
+        zk_ensemble: ZooKeeperEnsemble, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_ensemble.hosts, session_timeout=8.0)
     session = client.session_id
     client.create("/failover", b"x", ephemeral=True)
@@ -146,7 +152,8 @@ def test_ensemble_failover_keeps_the_session(zk_ensemble, make_any_client) -> No
     assert client.exists("/failover").ephemeralOwner == session
 
 
-def test_ensemble_without_quorum_then_back(zk_ensemble, make_any_client) -> None:
+def test_ensemble_without_quorum_then_back(
+        zk_ensemble: ZooKeeperEnsemble, make_any_client: Callable[..., Any]) -> None:
     client = make_any_client(zk_ensemble.hosts, session_timeout=8.0,
                          retry=RetryPolicy(max_tries=None, deadline=30.0))
     session = client.session_id
@@ -165,7 +172,8 @@ def test_ensemble_without_quorum_then_back(zk_ensemble, make_any_client) -> None
     assert client.session_id == session
 
 
-def test_a_long_quorum_outage_keeps_the_session(zk_ensemble, make_any_client) -> None:
+def test_a_long_quorum_outage_keeps_the_session(
+        zk_ensemble: ZooKeeperEnsemble, make_any_client: Callable[..., Any]) -> None:
     """Members without a quorum close every handshake, for longer than
     twice the session timeout here; the servers do not expire sessions
     meanwhile, so the client must not give its session up (unlike a server
