@@ -381,7 +381,7 @@ class AsyncioConnection:
         except ProtocolError as exc:
             self._protocol_error = exc
             self._wake.set()
-            self.session.dispatch(exc.events)  # type: ignore[attr-defined]
+            self.session.dispatch(exc.events)
             return
         for frame in frames:
             self._write(frame)

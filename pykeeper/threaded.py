@@ -545,7 +545,7 @@ class ThreadedConnection:
         try:
             events, frames = self.session.receive(self._live.heard_at, data)
         except ProtocolError as exc:
-            events, frames, error = exc.events, [], exc  # type: ignore[attr-defined]
+            events, frames, error = exc.events, [], exc
         for frame in frames:
             self._write_locked(frame)
         if before >= self.max_in_flight > self.protocol.pending_count:
