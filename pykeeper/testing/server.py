@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 import os
+import socket
 import subprocess
 import time
 from typing import Dict, Mapping, Optional, Sequence
@@ -325,7 +326,8 @@ class ZooKeeperServer:
     def wait_until_serving(self, timeout: Optional[float] = None) -> str:
         """Poll ``srvr`` until the server reports a Mode, and return that mode.
 
-        Raises ServerStartError if the process is not running or exits, or if
+        With TLS, the TLS port must accept connections too. Raises
+        ServerStartError if the process is not running or exits, or if
         ``timeout`` (default ``start_timeout``) passes first.
         """
         limit = self.start_timeout if timeout is None else timeout
@@ -337,7 +339,8 @@ class ZooKeeperServer:
                 detail = "was never started" if proc is None else f"exited with status {code}"
                 raise ServerStartError(f"ZooKeeper server on port {self._port} {detail}", self.log_tail())
             mode = self.mode(timeout=_PROBE_TIMEOUT)
-            if mode is not None:
+            # (The TLS port opens a moment after the plain one answers.)
+            if mode is not None and self._tls_port_listening():
                 return mode
             if time.monotonic() >= deadline:
                 raise ServerStartError(
@@ -345,6 +348,15 @@ class ZooKeeperServer:
                     self.log_tail(),
                 )
             time.sleep(_PROBE_INTERVAL)
+
+    def _tls_port_listening(self) -> bool:
+        if self._tls_port is None:
+            return True
+        try:
+            with socket.create_connection(("127.0.0.1", self._tls_port), timeout=_PROBE_TIMEOUT):
+                return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         """Kill the server at once (SIGKILL, no clean shutdown) and reap it; a no-op if stopped."""
