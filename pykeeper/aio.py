@@ -29,7 +29,6 @@ from .aio_watchers import ChildrenWatch, DataWatch
 from .asyncio_driver import AsyncioConnection
 from .cache import CHILDREN, EXISTS, GET, NodeCache
 from .client import ACLs, Children, Data, Watcher
-from .client import ZooKeeper as SyncZooKeeper
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .paths import validate_path
 from .protocol import requests as rq
@@ -262,8 +261,7 @@ class ZooKeeper(ClientBase):
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        removed, requests = SyncZooKeeper._take_watches(self.protocol_for_watches(), path,
-                                                       watcher, kind)
+        removed, requests = ops.take_watches(self.protocol_for_watches(), path, watcher, kind)
         try:
             await self._drive(ops.remove_watches_on_server(requests))
         finally:

@@ -7,21 +7,18 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import (
-    TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Tuple,
+    TYPE_CHECKING, Any, Callable, Iterable, List, Literal, Mapping, Optional, Tuple,
     TypeVar, Union, overload,
 )
 
 from . import operations as ops
 from .client_base import CONNECTED_STATES, ClientBase, State
 from .events import EventThread
-from .paths import validate_path
 from .protocol import requests as rq
-from .protocol.connection import ClientProtocol
-from .protocol.errors import ClientClosedException, NoWatcherException, TimeoutException
+from .protocol.errors import ClientClosedException, TimeoutException
 from .protocol.records import (
-    ACL, CreateFlags, EventType, Stat, WatchedEvent, WatcherType,
+    ACL, CreateFlags, Stat, WatchedEvent,
 )
-from .protocol.watches import KINDS
 from .retry import RetryPolicy, current_attempt, run_with_retry
 from .threaded import ThreadedConnection
 from .transaction import Transaction
@@ -52,18 +49,6 @@ SEQUENCE = CreateFlags.SEQUENTIAL
 
 
 _CONNECTED_STATES = CONNECTED_STATES
-
-
-# remove_watches kinds: (client watch tables, server WatcherType, removal event type).
-_REMOVABLE: Dict[str, List[Tuple[Tuple[str, ...], int, int]]] = {
-    "data": [(("data", "exist"), WatcherType.DATA, EventType.DATA_WATCH_REMOVED)],
-    "child": [(("child",), WatcherType.CHILDREN, EventType.CHILD_WATCH_REMOVED)],
-    "persistent": [(("persistent",), WatcherType.PERSISTENT,
-                    EventType.PERSISTENT_WATCH_REMOVED)],
-    "recursive": [(("recursive",), WatcherType.PERSISTENT_RECURSIVE,
-                   EventType.PERSISTENT_WATCH_REMOVED)],
-}
-_REMOVABLE["any"] = [group for groups in list(_REMOVABLE.values()) for group in groups]
 
 
 class ZooKeeper(ClientBase):
@@ -406,43 +391,8 @@ class ZooKeeper(ClientBase):
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
         taken: Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]] = connection.locked(
-            lambda protocol: self._take_watches(protocol, path, watcher, kind))
+            lambda protocol: ops.take_watches(protocol, path, watcher, kind))
         return taken
-
-    @staticmethod
-    def _take_watches(protocol: ClientProtocol, path: str, watcher: Any,
-                      kind: str) -> Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]]:
-        """Drop matching watchers from the client's table; returns them (with
-        their removal event type) and the requests that tell the server."""
-        validate_path(path)
-        groups = _REMOVABLE.get(kind)
-        if groups is None:
-            raise ValueError(f"kind must be one of {', '.join(_REMOVABLE)}, not {kind!r}")
-        removed: List[Tuple[Any, int]] = []
-        emptied: List[int] = []
-        # A read in flight that will arm a watch of the same kind needs the
-        # server's watch: removing it there would leave that watcher deaf.
-        arming = set(protocol.arming(path))
-        for tables, server_type, event_type in groups:
-            gone = [w for table in tables for w in protocol.watches.remove(table, path, watcher)]
-            if gone:
-                removed.extend((w, event_type) for w in gone)
-                if not any(protocol.watches.has(table, path) or table in arming
-                           for table in tables):
-                    emptied.append(server_type)
-        if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE) for t in emptied):
-            # Servers up to 3.8 refuse the persistent watcher types here
-            # (MarshallingError) and remove persistent watches only with
-            # ANY, which would take the path's other watches too: send it
-            # only when the client has nothing else armed on the path. A
-            # persistent watch left on the server just sends events no
-            # watcher receives, until the session ends.
-            emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
-            if not arming and not any(protocol.watches.has(kind_, path) for kind_ in KINDS):
-                emptied = [WatcherType.ANY]
-        if not removed:
-            raise NoWatcherException(path=path)
-        return removed, [rq.RemoveWatches(path, t) for t in emptied]
 
     def is_ephemeral(self, path: str, cache: bool = False) -> bool:
         """True if the node at `path` is ephemeral (with `cache`: read through

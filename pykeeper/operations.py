@@ -16,15 +16,22 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import Future
-from typing import Any, Callable, Generator, Iterable, List, Optional, Tuple, TypeVar, Union
+from typing import (
+    Any, Callable, Dict, Generator, Iterable, List, Optional, Tuple, TypeVar, Union,
+)
 
 from .paths import check_version, to_bytes, validate_path
 from .protocol import requests as rq
+from .protocol.connection import ClientProtocol
 from .protocol.errors import (
     BadVersionException, NodeExistsException, NoNodeException, NotEmptyException,
-    NoWatcherException, UnimplementedException,
+    NoWatcherException, RolledBackException, RuntimeInconsistencyException, UnimplementedException,
+    ZooKeeperException,
 )
-from .protocol.records import ACL, OPEN_ACL_UNSAFE, CreateFlags, Id, Stat
+from .protocol.records import (
+    ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, Stat, WatcherType,
+)
+from .protocol.watches import KINDS
 from .retry import Attempt, current_attempt
 from .session import resolve
 
@@ -375,7 +382,6 @@ def _retried_delete(request: rq.Delete, attempt: Attempt) -> Generator[rq.Reques
 # -- transactions and watch removal -----------------------------------------------
 
 def commit(client: Any, operations: List[rq.Request]) -> Generator[rq.Request, Any, List[Any]]:
-    from .transaction import failed_operation
     results = yield rq.Multi(operations)
     # Servers differ in whether a create inside a multi answers with
     # (path, stat) or the path alone (ZOOKEEPER-4026): give the path.
@@ -386,6 +392,63 @@ def commit(client: Any, operations: List[rq.Request]) -> Generator[rq.Request, A
         failure.results = results
         raise failure
     return results
+
+
+def failed_operation(results: List[Any]) -> Optional[ZooKeeperException]:
+    """The exception of the operation that made a transaction fail, if any."""
+    errors = [r for r in results if isinstance(r, ZooKeeperException)]
+    for error in errors:
+        if not isinstance(error, (RolledBackException, RuntimeInconsistencyException)):
+            return error
+    return errors[0] if errors else None
+
+
+# remove_watches kinds: (client watch tables, server WatcherType, removal event type).
+REMOVABLE: Dict[str, List[Tuple[Tuple[str, ...], int, int]]] = {
+    "data": [(("data", "exist"), WatcherType.DATA, EventType.DATA_WATCH_REMOVED)],
+    "child": [(("child",), WatcherType.CHILDREN, EventType.CHILD_WATCH_REMOVED)],
+    "persistent": [(("persistent",), WatcherType.PERSISTENT,
+                    EventType.PERSISTENT_WATCH_REMOVED)],
+    "recursive": [(("recursive",), WatcherType.PERSISTENT_RECURSIVE,
+                   EventType.PERSISTENT_WATCH_REMOVED)],
+}
+REMOVABLE["any"] = [group for groups in list(REMOVABLE.values()) for group in groups]
+
+
+
+def take_watches(protocol: ClientProtocol, path: str, watcher: Any,
+                 kind: str) -> Tuple[List[Tuple[Any, int]], List[rq.RemoveWatches]]:
+    """Drop matching watchers from the client's table; returns them (with
+    their removal event type) and the requests that tell the server."""
+    validate_path(path)
+    groups = REMOVABLE.get(kind)
+    if groups is None:
+        raise ValueError(f"kind must be one of {', '.join(REMOVABLE)}, not {kind!r}")
+    removed: List[Tuple[Any, int]] = []
+    emptied: List[int] = []
+    # A read in flight that will arm a watch of the same kind needs the
+    # server's watch: removing it there would leave that watcher deaf.
+    arming = set(protocol.arming(path))
+    for tables, server_type, event_type in groups:
+        gone = [w for table in tables for w in protocol.watches.remove(table, path, watcher)]
+        if gone:
+            removed.extend((w, event_type) for w in gone)
+            if not any(protocol.watches.has(table, path) or table in arming
+                       for table in tables):
+                emptied.append(server_type)
+    if any(t in (WatcherType.PERSISTENT, WatcherType.PERSISTENT_RECURSIVE) for t in emptied):
+        # Servers up to 3.8 refuse the persistent watcher types here
+        # (MarshallingError) and remove persistent watches only with
+        # ANY, which would take the path's other watches too: send it
+        # only when the client has nothing else armed on the path. A
+        # persistent watch left on the server just sends events no
+        # watcher receives, until the session ends.
+        emptied = [t for t in emptied if t in (WatcherType.DATA, WatcherType.CHILDREN)]
+        if not arming and not any(protocol.watches.has(kind_, path) for kind_ in KINDS):
+            emptied = [WatcherType.ANY]
+    if not removed:
+        raise NoWatcherException(path=path)
+    return removed, [rq.RemoveWatches(path, t) for t in emptied]
 
 
 def remove_watches_on_server(requests: List[rq.RemoveWatches]) -> Generator[rq.Request, Any, None]:

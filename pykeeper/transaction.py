@@ -8,16 +8,13 @@ from typing import TYPE_CHECKING, Any, List, Optional, TypeVar
 from .paths import check_version, to_bytes, validate_path
 from . import operations as ops
 from .protocol import requests as rq
-from .protocol.errors import (
-    RolledBackException, RuntimeInconsistencyException, ZooKeeperException,
-)
 
 if TYPE_CHECKING:
     from .aio import ZooKeeper as AsyncZooKeeper
     from .client import ACLs, Data, ZooKeeper
     from .client_base import ClientBase
 
-__all__ = ["AsyncTransaction", "Transaction", "failed_operation"]
+__all__ = ["AsyncTransaction", "Transaction"]
 
 _T = TypeVar("_T", bound="_Operations")
 
@@ -154,12 +151,3 @@ def _describe_op(op: rq.Request) -> str:
     if isinstance(op, rq.Check):
         return f"check {op.path!r}{at}"
     return repr(op)
-
-
-def failed_operation(results: List[Any]) -> Optional[ZooKeeperException]:
-    """The exception of the operation that made a transaction fail, if any."""
-    errors = [r for r in results if isinstance(r, ZooKeeperException)]
-    for error in errors:
-        if not isinstance(error, (RolledBackException, RuntimeInconsistencyException)):
-            return error
-    return errors[0] if errors else None
