@@ -24,7 +24,7 @@ from concurrent.futures import Future
 
 import pykeeper
 import pykeeper.aio
-from pykeeper.protocol.connection import ClientProtocol
+from pykeeper.protocol.client_protocol import ClientProtocol
 from pykeeper.protocol.requests import GetData
 from pykeeper.testing import ZooKeeperServer
 

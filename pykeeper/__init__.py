@@ -7,11 +7,11 @@
     data, stat = client.get("/app/config/db")
 """
 
-from .acl import make_acl, make_digest_acl, make_digest_acl_credential
-from .client import EPHEMERAL, SEQUENCE, ZooKeeper
-from .client_base import State
-from .logstream import install_log_stream, uninstall_log_stream
-from .paths import join
+from .core.acl import make_acl, make_digest_acl, make_digest_acl_credential
+from .clients.sync import EPHEMERAL, SEQUENCE, ZooKeeper
+from .clients.base import State
+from .clients.logstream import install_log_stream, uninstall_log_stream
+from .core.paths import join
 from .protocol.errors import (
     ALL_EXCEPTIONS, ApiErrorException, AuthFailedException, BadArgumentsException,
     BadVersionException, ClientClosedException, ClosingException, ConnectionLossException,
@@ -30,10 +30,10 @@ from .protocol.records import (
     ACL, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
     Permission, Perms, Stat, WatchedEvent,
 )
-from .retry import RetryPolicy
-from .transaction import Transaction
-from .treecache import TreeCache, TreeEvent
-from .watchers import ChildrenWatch, DataWatch
+from .core.retry import RetryPolicy
+from .clients.transaction import Transaction
+from .clients.treecache import TreeCache, TreeEvent
+from .clients.watchers import ChildrenWatch, DataWatch
 
 # The original API's names.
 ClientEvent = WatchedEvent

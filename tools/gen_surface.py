@@ -3,7 +3,7 @@
     python tools/gen_surface.py          # rewrite the generated blocks
     python tools/gen_surface.py --check  # exit 1 if a block is stale
 
-Each operation of `pykeeper.operations.CLIENT_OPERATIONS` is a hand-written
+Each operation of `pykeeper.core.operations.CLIENT_OPERATIONS` is a hand-written
 method of `pykeeper.ZooKeeper`; from its signature, overloads and docstring
 this script writes, between the BEGIN/END GENERATED markers at the end of
 each client class, its future twin `pykeeper.ZooKeeper.<name>_async` and the
@@ -148,7 +148,7 @@ def _method(prefix: str, name: str, parameters: List[str], returns: str,
 def _overloads() -> Dict[str, List[Tuple[List[str], str]]]:
     """The @overload signatures of the sync client's methods, by name, as
     (parameters after self, return annotation) source text."""
-    tree = ast.parse((ROOT / "pykeeper" / "client.py").read_text())
+    tree = ast.parse((ROOT / "pykeeper" / "clients" / "sync.py").read_text())
     found: Dict[str, List[Tuple[List[str], str]]] = {}
     for node in tree.body:
         if not (isinstance(node, ast.ClassDef) and node.name == "ZooKeeper"):
@@ -194,10 +194,10 @@ def _overloaded(prefix: str, name: str, overloads: List[Tuple[List[str], str]],
 
 
 def sync_block() -> str:
-    """The generated block of pykeeper/client.py."""
+    """The generated block of pykeeper/clients/sync.py."""
     _import_sources()
-    from pykeeper import operations as ops
-    from pykeeper.client import ZooKeeper
+    from pykeeper.core import operations as ops
+    from pykeeper.clients.sync import ZooKeeper
 
     overloads = _overloads()
     lines: List[str] = []
@@ -228,10 +228,10 @@ def _twin_returns(returns: str, overloaded: bool) -> str:
 
 
 def aio_block() -> str:
-    """The generated block of pykeeper/aio.py."""
+    """The generated block of pykeeper/aio/client.py."""
     _import_sources()
-    from pykeeper import operations as ops
-    from pykeeper.client import ZooKeeper
+    from pykeeper.core import operations as ops
+    from pykeeper.clients.sync import ZooKeeper
 
     overloads = _overloads()
     lines: List[str] = []
@@ -258,8 +258,8 @@ def aio_block() -> str:
 
 
 BLOCKS: Dict[str, Callable[[], str]] = {
-    "pykeeper/client.py": sync_block,
-    "pykeeper/aio.py": aio_block,
+    "pykeeper/clients/sync.py": sync_block,
+    "pykeeper/aio/client.py": aio_block,
 }
 
 

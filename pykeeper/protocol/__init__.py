@@ -2,7 +2,7 @@
 the `ClientProtocol` state machine. Nothing here opens a socket, starts a
 thread, reads a clock or logs."""
 
-from .connection import (
+from .client_protocol import (
     AuthReply, ClientProtocol, Connected, Notification, PingReply, Reply, SessionExpired,
     SetWatchesReply,
 )

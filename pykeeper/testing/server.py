@@ -11,7 +11,8 @@ import subprocess
 import time
 from typing import Dict, Mapping, Optional, Sequence
 
-from .. import fourletter
+from ..core import fourletter
+from ..drivers import fourletter_io
 from . import _process
 from ._install import find_java, netty_classpath, zookeeper_classpath
 from ._ports import free_port
@@ -65,7 +66,7 @@ def four_letter(host: str, port: int, word: str, timeout: float = 1.0) -> str:
     socket.timeout, ...) when the server cannot be reached or does not finish
     replying in time.
     """
-    return fourletter.ask(host, port, word, timeout)
+    return fourletter_io.ask(host, port, word, timeout)
 
 
 parse_mode = fourletter.parse_mode

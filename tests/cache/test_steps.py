@@ -15,10 +15,10 @@ import pytest
 
 import pykeeper
 import pykeeper.aio
-from pykeeper import operations as ops
+from pykeeper.core import operations as ops
 from pykeeper.protocol import requests as rq
 from pykeeper.protocol.errors import NoNodeException
-from pykeeper.steps import (
+from pykeeper.core.steps import (
     AsyncioDriver, Call, Callback, Detach, Helper, Signal, Sleep, Step, ThreadDriver,
     WaitForEvent,
 )

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from pykeeper.protocol import requests as rq
 from pykeeper.protocol.records import EventType, Stat
-from pykeeper.tree_mirror import Read, TreeEvent, TreeMirror
+from pykeeper.core.tree_mirror import Read, TreeEvent, TreeMirror
 
 ROOT = "/r"
 PATHS = ["/r", "/r/a", "/r/b", "/r/a/x", "/r/a/y", "/r/b/x", "/o", "/o/r"]

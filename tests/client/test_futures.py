@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import pykeeper
-from pykeeper import operations
+from pykeeper.core import operations
 
 WAIT = 10
 

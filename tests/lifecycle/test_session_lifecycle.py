@@ -7,12 +7,11 @@ from __future__ import annotations
 import struct
 from typing import Any, List, Tuple
 
-import pytest
 
-from pykeeper.hosts import Address
-from pykeeper.protocol.connection import ClientProtocol
+from pykeeper.core.hosts import Address
+from pykeeper.protocol.client_protocol import ClientProtocol
 from pykeeper.protocol.records import Xid
-from pykeeper.session import (
+from pykeeper.core.session import (
     INITIAL_BACKOFF, PROBE_FIRST_PAUSE, Action, Connect, Drop, FourLetter, Send, Session,
     Stop, Wait,
 )

@@ -11,7 +11,7 @@ from pykeeper.protocol import (
     SessionExpired, SetWatchesReply,
 )
 from pykeeper.protocol import requests as rq
-from pykeeper.protocol.connection import SET_WATCHES_LIMIT
+from pykeeper.protocol.client_protocol import SET_WATCHES_LIMIT
 
 from . import jute_schema as js
 

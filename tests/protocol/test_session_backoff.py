@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any, List
 
-from pykeeper.hosts import parse_hosts
-from pykeeper.protocol.connection import ClientProtocol
-from pykeeper.session import MAX_BACKOFF, Session
+from pykeeper.core.hosts import parse_hosts
+from pykeeper.protocol.client_protocol import ClientProtocol
+from pykeeper.core.session import MAX_BACKOFF, Session
 
 
 class _NoClient:

@@ -44,8 +44,8 @@ import pytest
 
 import pykeeper
 import pykeeper.aio
-import pykeeper.session
-from pykeeper.protocol.connection import DEFAULT_MAX_FRAME
+import pykeeper.core.session
+from pykeeper.protocol.client_protocol import DEFAULT_MAX_FRAME
 from pykeeper.testing import wait_until
 
 from .fake_server import SESSION_ID, HostileServer, Plan, ServerLoop, make_plans
@@ -83,7 +83,7 @@ CALLS: List[Callable[[Any], Future]] = [
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # After a bad handshake the client backs off before the next attempt
     # (50 ms, doubling); a test with ~1,000 of them shrinks it.
-    monkeypatch.setattr(pykeeper.session, "INITIAL_BACKOFF", 0.001)
+    monkeypatch.setattr(pykeeper.core.session, "INITIAL_BACKOFF", 0.001)
 
 
 @pytest.fixture(scope="module")

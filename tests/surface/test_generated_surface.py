@@ -14,7 +14,7 @@ import pytest
 
 import pykeeper
 import pykeeper.aio
-from pykeeper import operations
+from pykeeper.core import operations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def _generator() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("relative", ["pykeeper/client.py", "pykeeper/aio.py"])
+@pytest.mark.parametrize("relative", ["pykeeper/clients/sync.py", "pykeeper/aio/client.py"])
 def test_generated_blocks_are_current(relative: str) -> None:
     gen = _generator()
     source = (ROOT / relative).read_text()
@@ -37,10 +37,10 @@ def test_generated_blocks_are_current(relative: str) -> None:
 
 def test_a_stale_block_is_noticed() -> None:
     gen = _generator()
-    source = (ROOT / "pykeeper/client.py").read_text()
+    source = (ROOT / "pykeeper/clients/sync.py").read_text()
     edited = source.replace("return ops.drive_future(ops.get(", "return ops.drive_future(ops.exists(", 1)
     assert edited != source
-    assert gen.regenerate(edited, gen.BLOCKS["pykeeper/client.py"]()) == source
+    assert gen.regenerate(edited, gen.BLOCKS["pykeeper/clients/sync.py"]()) == source
 
 
 def _names_in_class_bodies(cls: type) -> Set[str]:

@@ -22,9 +22,9 @@ TYPING_NAMES = set(typing.__all__) | {"annotations", "TYPE_CHECKING"}
 
 # The modules of the protocol core, the client logic and the clients.
 MODULES = [
-    "pykeeper", "pykeeper.acl", "pykeeper.aio", "pykeeper.client", "pykeeper.client_base",
-    "pykeeper.events", "pykeeper.logstream", "pykeeper.operations", "pykeeper.paths",
-    "pykeeper.retry", "pykeeper.transaction", "pykeeper.protocol", "pykeeper.protocol.connection",
+    "pykeeper", "pykeeper.core.acl", "pykeeper.aio", "pykeeper.clients.sync", "pykeeper.clients.base",
+    "pykeeper.clients.events", "pykeeper.clients.logstream", "pykeeper.core.operations", "pykeeper.core.paths",
+    "pykeeper.core.retry", "pykeeper.clients.transaction", "pykeeper.protocol", "pykeeper.protocol.client_protocol",
     "pykeeper.protocol.errors", "pykeeper.protocol.jute", "pykeeper.protocol.records",
     "pykeeper.protocol.requests", "pykeeper.protocol.watches", "pykeeper.testing",
     "pykeeper.testing.pytest_plugin", "pykeeper.testing.server", "pykeeper.testing.ensemble",

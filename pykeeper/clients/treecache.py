@@ -5,7 +5,7 @@
         names = tree.get_children("/app/workers")
         for path in tree: ...
 
-The mirror itself is `pykeeper.tree_mirror.TreeMirror` (sans-I/O; its
+The mirror itself is `pykeeper.core.tree_mirror.TreeMirror` (sans-I/O; its
 guarantees are listed there and reasoned in docs/design.md, "TreeCache").
 `TreeLink` connects one to a client: its watcher is *inline* (run as the
 driver decodes each event) and its reads' replies are applied by future
@@ -31,19 +31,19 @@ from typing import (
     Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union,
 )
 
-from . import operations as ops
-from .paths import validate_path
-from .protocol.errors import (
+from ..core import operations as ops
+from ..core.paths import validate_path
+from ..protocol.errors import (
     ClientClosedException, ConnectionLossException, NoNodeException,
     OperationTimeoutException, SessionExpiredException, TimeoutException,
     UnimplementedException, ZooKeeperException,
 )
-from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-from .steps import (
+from ..protocol.records import EventType, KeeperState, Stat, WatchedEvent
+from ..core.steps import (
     AsyncioDriver, Call, Callback, Helper, HelperClient, Relay, Signal, SyncHelperClient,
     ThreadDriver, WaitForEvent,
 )
-from .tree_mirror import (
+from ..core.tree_mirror import (
     ADDED, CHILDREN, DATA, INITIALIZED, RECONNECTED, REMOVED, SUSPENDED, UPDATED, Read,
     TreeEvent, TreeMirror,
 )
@@ -69,7 +69,7 @@ _io = threading.local()  # .active: this thread is applying events and replies
 class TreeLink:
     """A TreeMirror connected to a client, written once for both fronts:
     the watcher, sending the mirror's reads, applying replies, following
-    the client's states, arming (a helper, see pykeeper.steps) and the
+    the client's states, arming (a helper, see pykeeper.core.steps) and the
     waits of readers (helpers too). The front gives its `driver`,
     `kick` (start a sync round in line with the client's events) and
     `announce` (run `announcements()` where listeners run)."""

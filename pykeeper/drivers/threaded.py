@@ -25,12 +25,12 @@ from concurrent.futures import Future
 from collections import deque
 from typing import Any, Callable, Deque, List, Optional, Tuple, TypeVar, Union
 
-from .hosts import Address
-from .protocol.connection import ClientProtocol
-from .protocol.errors import ProtocolError
-from .protocol.requests import Request
-from . import fourletter
-from .session import (
+from ..core.hosts import Address
+from ..protocol.client_protocol import ClientProtocol
+from ..protocol.errors import ProtocolError
+from ..protocol.requests import Request
+from . import fourletter_io
+from ..core.session import (
     Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
 )
 from .handoff import READER_LINGER, OwnReplyHandoff
@@ -347,7 +347,7 @@ class ThreadedConnection:
         to the I/O thread (see _answered)."""
         def ask() -> None:
             try:
-                answer: Optional[str] = fourletter.ask(
+                answer: Optional[str] = fourletter_io.ask(
                     action.address.host, action.address.port, action.word, action.timeout,
                     self.ssl_context)
             except (OSError, ValueError):

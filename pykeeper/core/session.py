@@ -29,15 +29,15 @@ from typing import (
 
 from .fourletter import parse_srvr_zxid, serves_writes
 from .hosts import Address, HostRotation
-from .protocol.connection import (
+from ..protocol.client_protocol import (
     AuthReply, ClientProtocol, Connected, Notification, Reply, SessionExpired,
     SetWatchesReply,
 )
-from .protocol.errors import (
+from ..protocol.errors import (
     AuthFailedException, ClientClosedException, ConnectionLossException, SessionExpiredException,
     ZooKeeperException, exception_for,
 )
-from .protocol.requests import Request
+from ..protocol.requests import Request
 
 __all__ = ["Session", "Handler", "Liveness", "Connect", "Send", "FourLetter", "Drop", "Wait",
            "Stop", "Action", "resolve", "parse_srvr_zxid"]

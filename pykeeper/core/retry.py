@@ -17,7 +17,7 @@ import random
 import time
 from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
 
-from .protocol.errors import (
+from ..protocol.errors import (
     ConnectionLossException, OperationTimeoutException, TimeoutException, ZooKeeperException,
 )
 

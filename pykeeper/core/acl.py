@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from .protocol.records import ACL, Id, Permission
+from ..protocol.records import ACL, Id, Permission
 
 __all__ = ["make_acl", "make_digest_acl", "make_digest_acl_credential", "Permission"]
 

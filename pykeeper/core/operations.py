@@ -21,17 +21,17 @@ from typing import (
 )
 
 from .paths import check_version, to_bytes, validate_path
-from .protocol import requests as rq
-from .protocol.connection import ClientProtocol
-from .protocol.errors import (
+from ..protocol import requests as rq
+from ..protocol.client_protocol import ClientProtocol
+from ..protocol.errors import (
     BadVersionException, NodeExistsException, NoNodeException, NotEmptyException,
     NoWatcherException, RolledBackException, RuntimeInconsistencyException, UnimplementedException,
     ZooKeeperException,
 )
-from .protocol.records import (
+from ..protocol.records import (
     ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, Stat, WatcherType,
 )
-from .protocol.watches import KINDS
+from ..protocol.watches import KINDS
 from .retry import Attempt, current_attempt
 from .session import resolve
 

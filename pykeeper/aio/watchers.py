@@ -7,7 +7,7 @@ asyncio client.
     async def on_workers(children): ...
 
 What is read, what counts as a change and when to read again is
-`pykeeper.watchers`' (`WatchBase._run`); here it is driven by an
+`pykeeper.clients.watchers`' (`WatchBase._run`); here it is driven by an
 `AsyncioDriver`: reads are awaited on the event loop, one at a time, in
 order. The function may be a plain function or a coroutine function
 (awaited before the next read); it runs on the loop and may await the
@@ -22,8 +22,8 @@ import asyncio
 import logging
 from typing import Any, Callable, Generator, Optional
 
-from .steps import AsyncHelperClient, AsyncioDriver
-from .watchers import ChildrenKind, DataKind, WatchBase
+from ..core.steps import AsyncHelperClient, AsyncioDriver
+from ..clients.watchers import ChildrenKind, DataKind, WatchBase
 
 log = logging.getLogger("pykeeper")
 

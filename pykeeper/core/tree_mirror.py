@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Deque, Dict, Iterable, List, NamedTuple, Optional, Set, Tuple
 
-from .protocol import requests as rq
-from .protocol.records import EventType, Stat
+from ..protocol import requests as rq
+from ..protocol.records import EventType, Stat
 
 __all__ = [
     "TreeMirror", "TreeEvent", "Read", "INITIALIZED", "ADDED", "UPDATED", "REMOVED",

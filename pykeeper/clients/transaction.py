@@ -5,14 +5,14 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, List, Optional, TypeVar
 
-from .paths import check_version, to_bytes, validate_path
-from . import operations as ops
-from .protocol import requests as rq
+from ..core.paths import check_version, to_bytes, validate_path
+from ..core import operations as ops
+from ..protocol import requests as rq
 
 if TYPE_CHECKING:
-    from .aio import ZooKeeper as AsyncZooKeeper
-    from .client import ACLs, Data, ZooKeeper
-    from .client_base import ClientBase
+    from ..aio.client import ZooKeeper as AsyncZooKeeper
+    from .sync import ACLs, Data, ZooKeeper
+    from .base import ClientBase
 
 __all__ = ["AsyncTransaction", "Transaction"]
 

@@ -24,7 +24,7 @@ reference to it or to the function.
 
 What a helper reads, what counts as a change and when it re-reads is
 written once here, as a generator of steps (`WatchBase._run`, see
-pykeeper.steps); the sync helpers drive it with a `ThreadDriver`, the
+pykeeper.core.steps); the sync helpers drive it with a `ThreadDriver`, the
 asyncio client's `pykeeper.aio.DataWatch` / `ChildrenWatch` with an
 `AsyncioDriver`.
 """
@@ -35,14 +35,14 @@ import logging
 import threading
 from typing import Any, Callable, Generator, List, Optional, Tuple
 
-from .paths import validate_path
-from .protocol import requests as rq
-from .protocol.errors import (
+from ..core.paths import validate_path
+from ..protocol import requests as rq
+from ..protocol.errors import (
     ClientClosedException, ConnectionLossException, NoNodeException,
     OperationTimeoutException, SessionExpiredException, ZooKeeperException,
 )
-from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-from .steps import (
+from ..protocol.records import EventType, KeeperState, Stat, WatchedEvent
+from ..core.steps import (
     Call, Callback, Detach, Helper, HelperClient, Relay, Signal, SyncHelperClient,
     ThreadDriver, WaitForEvent,
 )
@@ -62,7 +62,7 @@ _NOTHING: Any = object()
 class WatchBase:
     """What both clients' watch helpers are: the state, the read, what
     counts as a change and when to read again, all in `_run` (a helper
-    generator, see pykeeper.steps). Subclasses give the read (`_read`),
+    generator, see pykeeper.core.steps). Subclasses give the read (`_read`),
     the change key (`_key`) and how the function is called (`_deliver`);
     the fronts only say how `_run` is driven."""
 

@@ -14,17 +14,17 @@ from enum import Enum
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 from .events import Multicast
-from .hosts import parse_hosts
-from .paths import DEFAULT_MAX_DATA
-from .protocol.connection import (
+from ..core.hosts import parse_hosts
+from ..core.paths import DEFAULT_MAX_DATA
+from ..protocol.client_protocol import (
     DEFAULT_MAX_FRAME, ClientProtocol, Connected, Notification, SessionExpired,
 )
-from .protocol.errors import (
+from ..protocol.errors import (
     AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
 )
-from .protocol.records import EventType, KeeperState, WatchedEvent
-from .retry import RetryPolicy
-from .tls import PathArg, make_ssl_context
+from ..protocol.records import EventType, KeeperState, WatchedEvent
+from ..core.retry import RetryPolicy
+from ..drivers.tls import PathArg, make_ssl_context
 
 __all__ = [
     "CONNECTED_STATES", "STATE_TO_KEEPER", "ClientBase", "State",

@@ -11,16 +11,16 @@ from typing import (
     TypeVar, Union, overload,
 )
 
-from . import operations as ops
-from .client_base import CONNECTED_STATES, ClientBase, State
+from ..core import operations as ops
+from .base import CONNECTED_STATES, ClientBase, State
 from .events import EventThread
-from .protocol import requests as rq
-from .protocol.errors import ClientClosedException, TimeoutException
-from .protocol.records import (
+from ..protocol import requests as rq
+from ..protocol.errors import ClientClosedException, TimeoutException
+from ..protocol.records import (
     ACL, CreateFlags, Stat, WatchedEvent,
 )
-from .retry import RetryPolicy, current_attempt, run_with_retry
-from .threaded import ThreadedConnection
+from ..core.retry import RetryPolicy, current_attempt, run_with_retry
+from ..drivers.threaded import ThreadedConnection
 from .transaction import Transaction
 
 if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
@@ -490,7 +490,7 @@ class ZooKeeper(ClientBase):
         return self._drive(ops.delete_recursive(self, path, dry_run, force))
 
     # -- caches and watch helpers (issue 5) --------------------------------------------
-    # Thin delegations to pykeeper.cache, pykeeper.treecache, pykeeper.watchers.
+    # Thin delegations to pykeeper.clients.cache, pykeeper.clients.treecache, pykeeper.clients.watchers.
 
     _node_cache: Optional["NodeCache"] = None
 
@@ -558,17 +558,17 @@ class ZooKeeper(ClientBase):
         """Queue fn(*args) on the event thread (False if the client is closed)."""
         return self.call_soon(fn, *args)
 
-    # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
+    # -- the helper interface (pykeeper.core.steps.HelperClient) ------------------------------
 
     def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
         sent); a Future of its answer, completed on the I/O thread in reply
-        order. Never blocks. For helpers (pykeeper.steps)."""
+        order. Never blocks. For helpers (pykeeper.core.steps)."""
         return ops.drive_future(op, self._send)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue fn(*args) on the event thread; False if the client is
-        closed. Never blocks. For helpers (pykeeper.steps)."""
+        closed. Never blocks. For helpers (pykeeper.core.steps)."""
         events = self._events
         if events is None:
             return False

@@ -5,7 +5,7 @@ the recipes) is a generator that yields *steps* and receives their
 results (or has their exceptions thrown in):
 
 - `Call(fn, *args, retry=False)`: the operation `fn(client, *args)` (see
-  pykeeper.operations); its answer. With `retry`, under the client's retry
+  pykeeper.core.operations); its answer. With `retry`, under the client's retry
   policy (a fresh operation each try).
 - `WaitForEvent(signal, deadline=None, after=None)`: True once `signal`
   fired (after generation `after`, if given: a fire since the helper
@@ -40,8 +40,8 @@ from typing import (
     Any, Awaitable, Callable, Generator, List, Optional, Protocol, Set, Tuple, TypeVar, Union,
 )
 
-from .aio_futures import on_loop
-from .protocol import requests as rq
+from .futures import on_loop
+from ..protocol import requests as rq
 
 log = logging.getLogger("pykeeper")
 

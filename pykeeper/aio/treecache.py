@@ -16,11 +16,11 @@ import asyncio
 import logging
 from typing import Any, List, Optional, Tuple
 
-from .protocol.errors import TimeoutException
-from .protocol.records import Stat
-from .steps import AsyncHelperClient, AsyncioDriver
-from .tree_mirror import CHILDREN, DATA, TreeEvent
-from .treecache import DEFAULT_WINDOW, TreeView
+from ..protocol.errors import TimeoutException
+from ..protocol.records import Stat
+from ..core.steps import AsyncHelperClient, AsyncioDriver
+from ..core.tree_mirror import CHILDREN, DATA, TreeEvent
+from ..clients.treecache import DEFAULT_WINDOW, TreeView
 
 log = logging.getLogger("pykeeper")
 

@@ -4,7 +4,7 @@ The same methods as `pykeeper.ZooKeeper`, as coroutines (`await
 client.get(path)`), the same states, exceptions, retries, listeners,
 reconnection and expiry recovery, on an asyncio driver over the same
 protocol core and the same `Session`: what each call means is written
-once, in `pykeeper.operations`, and driven here by awaiting.
+once, in `pykeeper.core.operations`, and driven here by awaiting.
 
 Watchers and listeners may be plain functions or coroutine functions;
 they run as separate callbacks (or tasks) on the event loop, never inside
@@ -22,21 +22,21 @@ from typing import (
     Any, Awaitable, Callable, List, Literal, Optional, Set, Tuple, TypeVar, Union, overload,
 )
 
-from . import operations as ops
-from .aio_futures import on_loop as _on_loop
-from .aio_treecache import TreeCache, TreeEvent
-from .aio_watchers import ChildrenWatch, DataWatch
-from .asyncio_driver import AsyncioConnection
-from .cache import CHILDREN, EXISTS, GET, NodeCache
-from .client import ACLs, Children, Data, Watcher
-from .client_base import CONNECTED_STATES, ClientBase, State
-from .paths import validate_path
-from .protocol import requests as rq
-from .protocol.connection import ClientProtocol
-from .protocol.errors import ClientClosedException, TimeoutException
-from .protocol.records import ACL, Stat, WatchedEvent
-from .retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
-from .transaction import AsyncTransaction
+from ..core import operations as ops
+from ..core.futures import on_loop as _on_loop
+from .treecache import TreeCache, TreeEvent
+from .watchers import ChildrenWatch, DataWatch
+from ..drivers.asyncio_driver import AsyncioConnection
+from ..clients.cache import CHILDREN, EXISTS, GET, NodeCache
+from ..clients.sync import ACLs, Children, Data, Watcher
+from ..clients.base import CONNECTED_STATES, ClientBase, State
+from ..core.paths import validate_path
+from ..protocol import requests as rq
+from ..protocol.client_protocol import ClientProtocol
+from ..protocol.errors import ClientClosedException, TimeoutException
+from ..protocol.records import ACL, Stat, WatchedEvent
+from ..core.retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
+from ..clients.transaction import AsyncTransaction
 
 log = logging.getLogger("pykeeper")
 
@@ -362,17 +362,17 @@ class ZooKeeper(ClientBase):
         a decorator."""
         return ChildrenWatch(self, path, func)
 
-    # -- the helper interface (pykeeper.steps.HelperClient) ------------------------------
+    # -- the helper interface (pykeeper.core.steps.HelperClient) ------------------------------
 
     def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
         sent); a Future of its answer, completed on the event loop in reply
-        order. Never blocks. For helpers (pykeeper.steps)."""
+        order. Never blocks. For helpers (pykeeper.core.steps)."""
         return ops.drive_future(op, self._send)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue fn(*args) on the event loop (thread-safe); False if the
-        client has no loop. Never blocks. For helpers (pykeeper.steps)."""
+        client has no loop. Never blocks. For helpers (pykeeper.core.steps)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return False

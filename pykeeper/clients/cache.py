@@ -23,12 +23,12 @@ from collections import OrderedDict
 from concurrent.futures import Future
 from typing import Any, Dict, List, Optional, Protocol, Tuple, cast
 
-from . import operations as ops
-from .paths import validate_path
-from .protocol.errors import NoNodeException
-from .protocol.records import EventType, KeeperState, Stat, WatchedEvent
-from .retry import RetryPolicy, current_attempt, run_with_retry
-from .steps import HelperClient
+from ..core import operations as ops
+from ..core.paths import validate_path
+from ..protocol.errors import NoNodeException
+from ..protocol.records import EventType, KeeperState, Stat, WatchedEvent
+from ..core.retry import RetryPolicy, current_attempt, run_with_retry
+from ..core.steps import HelperClient
 
 log = logging.getLogger("pykeeper")
 

@@ -19,12 +19,12 @@ from concurrent.futures import Future
 from collections import deque
 from typing import Any, Deque, List, Optional, Tuple, Union
 
-from .hosts import Address
-from .protocol.connection import ClientProtocol
-from .protocol.errors import ConnectionLossException, ProtocolError
-from .protocol.requests import Request
-from . import fourletter
-from .session import (
+from ..core.hosts import Address
+from ..protocol.client_protocol import ClientProtocol
+from ..protocol.errors import ConnectionLossException, ProtocolError
+from ..protocol.requests import Request
+from . import fourletter_io
+from ..core.session import (
     Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
 )
 from .tls import closed_reason, describe_tls_error
@@ -249,7 +249,7 @@ class AsyncioConnection:
         the connection task (see _answered)."""
         async def ask() -> None:
             try:
-                answer: Optional[str] = await fourletter.ask_async(
+                answer: Optional[str] = await fourletter_io.ask_async(
                     action.address.host, action.address.port, action.word, action.timeout,
                     self.ssl_context)
             except (OSError, ValueError, asyncio.TimeoutError):

@@ -18,7 +18,7 @@ import ssl
 import time
 from typing import Callable, Optional, Union
 
-from .hosts import Address
+from ..core.hosts import Address
 from .tls import TLSStream, closed_reason, describe_tls_error
 
 __all__ = ["SocketStream", "ConnectFailed", "open_stream"]

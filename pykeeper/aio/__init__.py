@@ -1,0 +1,13 @@
+"""`pykeeper.aio`: the asyncio client and its helpers.
+
+    client = pykeeper.aio.ZooKeeper("127.0.0.1:2181")
+    await client.connect()
+    data, stat = await client.get("/app/config")
+
+The same methods as `pykeeper.ZooKeeper`, as coroutines, on the same
+protocol core, session life-cycle and operations.
+"""
+
+from .client import ChildrenWatch, DataWatch, Transaction, TreeCache, TreeEvent, ZooKeeper
+
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
