@@ -127,6 +127,7 @@ class TreeMirror:
         self.persistent: Optional[bool] = False if persistent is False else None
         self.nodes: Dict[str, _Node] = {}
         self._queue: Deque[Read] = deque()
+        self._sent: Set[Read] = set()
         self.inflight = 0
         self._round = 0
         self._round_pending = 0
@@ -183,6 +184,12 @@ class TreeMirror:
         self._round_failed = False
         self._round_open = True
         rnd = self._round
+        # Reads already on their way (say, for the events SetWatches made the
+        # server send) belong to this round: it ends only after their replies.
+        for read in list(self._queue) + list(self._sent):
+            if read.round != rnd:
+                read.round = rnd
+                self._round_pending += 1
         root = self.nodes.get(self.root)
         if self.persistent:
             for node in list(self.nodes.values()):
@@ -262,6 +269,7 @@ class TreeMirror:
         return None
 
     def sent(self, read: Read) -> None:
+        self._sent.add(read)
         self.inflight += 1
         self.counts[read.kind] += 1
         if self.inflight > self.peak_inflight:
@@ -277,16 +285,19 @@ class TreeMirror:
 
     def reply_lost(self, read: Read) -> None:
         """`read` failed with the connection: read again after the reconnect."""
+        self._sent.discard(read)
         self.inflight -= 1
         self._failed(read)
 
     def reply_failed(self, read: Read) -> None:
         """`read` failed otherwise: given up."""
+        self._sent.discard(read)
         self.inflight -= 1
         self._done(read)
 
     def replied(self, read: Read, result: Any) -> None:
         """The reply of `read` (None for NoNode), in stream order."""
+        self._sent.discard(read)
         self.inflight -= 1
         rnd = read.round
         self._done(read, ok=False)

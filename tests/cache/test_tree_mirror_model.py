@@ -399,3 +399,29 @@ def test_revalidation_after_a_reconnect_reads_only_what_changed() -> None:
     assert 5 <= after["check"] - before["check"] <= 6
     assert after["data"] - before["data"] == 1  # data read only where mzxid moved
     assert after["children"] - before["children"] == 1  # /r/b's pzxid moved
+
+
+@pytest.mark.parametrize("persistent", [True, False], ids=["persistent", "one-shot"])
+def test_reconnected_is_told_only_once_the_mirror_has_caught_up(persistent: bool) -> None:
+    # One-shot mode: the events SetWatches makes the server send start
+    # reads before the round does; "reconnected" must wait for them too.
+    harness = Harness(persistent=persistent)
+    for path in ["/r", "/r/a", "/r/b"]:
+        harness.server.create(path, b"v")
+    harness.settle()
+    harness.disconnect()
+    harness.server.create("/r/a/x", b"new")
+    harness.server.create("/r/a/x/deeper", b"deeper")
+    harness.server.set("/r/b", b"changed")
+    harness.reconnect()
+    told: List[bool] = []
+    check = harness.check
+
+    def check_reconnected(event: TreeEvent) -> None:
+        if event.type == "reconnected":
+            told.append(harness.mirror.snapshot() == harness.server.snapshot())
+        check(event)
+
+    harness.check = check_reconnected  # type: ignore[method-assign]
+    harness.settle()
+    assert told == [True]
