@@ -79,8 +79,8 @@ class ZooKeeper(ClientBase):
             self._state_changed = asyncio.Event()
             self._protocol = self._new_protocol()
             self._connection = AsyncioConnection(
-                self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
-                ssl_context=self.ssl_context)
+                self.addresses, self._protocol, self._events_for_driver, self.connect_timeout,
+                self.reconnect, ssl_context=self.ssl_context)
             self._set_state(State.CONNECTING)
             self._connection.start()
         try:

@@ -27,7 +27,7 @@ from ..core.retry import RetryPolicy
 from ..drivers.tls import PathArg, make_ssl_context
 
 __all__ = [
-    "CONNECTED_STATES", "STATE_TO_KEEPER", "ClientBase", "State",
+    "CONNECTED_STATES", "STATE_TO_KEEPER", "ClientBase", "ClientEvents", "State",
 ]
 
 log = logging.getLogger("pykeeper")
@@ -120,6 +120,7 @@ class ClientBase:
         self._state = State.CLOSED
         self._connection: Any = None
         self._protocol: Optional[ClientProtocol] = None
+        self._events_for_driver = ClientEvents(self)
         self._setup()
 
     def _new_protocol(self) -> ClientProtocol:
@@ -257,40 +258,6 @@ class ClientBase:
         """Run `watchers(event)`, then the on_event hook, outside the driver."""
         raise NotImplementedError
 
-    # -- the handler the driver calls ------------------------------------------------
-
-    def on_connecting(self) -> None:
-        self._set_state(State.CONNECTING, running_only=True)
-
-    def on_associating(self) -> None:
-        self._set_state(State.ASSOCIATING, running_only=True)
-
-    def on_connected(self, event: Connected) -> None:
-        self._set_state(State.CONNECTED_READONLY if event.read_only else State.CONNECTED)
-        self._deliver(WatchedEvent(EventType.NONE, STATE_TO_KEEPER[self._state], None), [])
-
-    def on_disconnected(self) -> None:
-        self._set_state(State.CONNECTING, running_only=True)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, None), [])
-
-    def on_session_expired(self, event: SessionExpired) -> None:
-        self._set_state(State.EXPIRED_SESSION)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None), event.watchers)
-
-    def on_notification(self, event: Notification) -> None:
-        self._deliver(event.event, event.watchers)
-
-    def on_auth_failed(self) -> None:
-        self._set_state(State.AUTH_FAILED)
-        self._deliver(WatchedEvent(EventType.NONE, KeeperState.AUTH_FAILED, None), [])
-
-    def on_closed(self) -> None:
-        # A client stopped by a failed auth or an expiry stays in that state.
-        if self._state not in (State.AUTH_FAILED, State.EXPIRED_SESSION):
-            self._set_state(State.CLOSED)
-        else:
-            self._wake_waiters()
-
     def _tell_removed(self, path: str, removed: List[Tuple[Any, int]]) -> None:
         """Give each watcher removed by remove_watches its *_watch_removed event."""
         for watcher, event_type in removed:
@@ -310,3 +277,47 @@ class ClientBase:
             else:
                 queued.append(watcher)
         self._dispatch(event, queued)
+
+
+class ClientEvents:
+    """What the session tells its client (pykeeper.core.session.Handler),
+    kept off the client's public surface: state changes, and watch events to
+    deliver. Called from the driver's I/O context; it only records and
+    hands on, never runs user code."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: ClientBase) -> None:
+        self._client = client
+
+    def on_connecting(self) -> None:
+        self._client._set_state(State.CONNECTING, running_only=True)
+
+    def on_associating(self) -> None:
+        self._client._set_state(State.ASSOCIATING, running_only=True)
+
+    def on_connected(self, event: Connected) -> None:
+        self._client._set_state(State.CONNECTED_READONLY if event.read_only else State.CONNECTED)
+        self._client._deliver(WatchedEvent(EventType.NONE, STATE_TO_KEEPER[self._client._state], None), [])
+
+    def on_disconnected(self) -> None:
+        self._client._set_state(State.CONNECTING, running_only=True)
+        self._client._deliver(WatchedEvent(EventType.NONE, KeeperState.DISCONNECTED, None), [])
+
+    def on_session_expired(self, event: SessionExpired) -> None:
+        self._client._set_state(State.EXPIRED_SESSION)
+        self._client._deliver(WatchedEvent(EventType.NONE, KeeperState.EXPIRED, None), event.watchers)
+
+    def on_notification(self, event: Notification) -> None:
+        self._client._deliver(event.event, event.watchers)
+
+    def on_auth_failed(self) -> None:
+        self._client._set_state(State.AUTH_FAILED)
+        self._client._deliver(WatchedEvent(EventType.NONE, KeeperState.AUTH_FAILED, None), [])
+
+    def on_closed(self) -> None:
+        # A client stopped by a failed auth or an expiry stays in that state.
+        if self._client._state not in (State.AUTH_FAILED, State.EXPIRED_SESSION):
+            self._client._set_state(State.CLOSED)
+        else:
+            self._client._wake_waiters()

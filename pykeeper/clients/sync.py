@@ -103,8 +103,8 @@ class ZooKeeper(ClientBase):
                 self._events = EventThread()
                 self._changes_made = self._changes_told = 0
                 self._connection = ThreadedConnection(
-                    self.addresses, self._protocol, self, self.connect_timeout, self.reconnect,
-                    ssl_context=self.ssl_context)
+                    self.addresses, self._protocol, self._events_for_driver, self.connect_timeout,
+                    self.reconnect, ssl_context=self.ssl_context)
                 self._set_state_locked(State.CONNECTING)
                 self._connection.start()
         try:

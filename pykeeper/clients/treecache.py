@@ -34,8 +34,8 @@ from typing import (
 from ..core import operations as ops
 from ..core.paths import validate_path
 from ..protocol.errors import (
-    ClientClosedException, ConnectionLossException, NoNodeException,
-    OperationTimeoutException, SessionExpiredException, TimeoutException,
+    CONNECTION_GONE, ClientClosedException, NoNodeException,
+    TimeoutException,
     UnimplementedException, ZooKeeperException,
 )
 from ..protocol.records import EventType, KeeperState, Stat, WatchedEvent
@@ -56,8 +56,6 @@ __all__ = ["TreeCache", "TreeEvent", "TreeLink", "INITIALIZED", "ADDED", "UPDATE
 DEFAULT_WINDOW = 500
 
 # Failures that end with the connection: read again (or revalidated) after it.
-_LOST = (ConnectionLossException, OperationTimeoutException, SessionExpiredException,
-         ClientClosedException)
 _SESSION_GONE = (KeeperState.EXPIRED, KeeperState.CLOSED, KeeperState.AUTH_FAILED)
 
 Listener = Callable[[TreeEvent], Any]
@@ -140,7 +138,7 @@ class TreeLink:
                 yield Call(ops.add_watch, self.root, self.watcher, True)
             except UnimplementedException:
                 log.info("%r: the server has no persistent watches; using one-shot ones", self)
-            except _LOST:
+            except CONNECTION_GONE:
                 return False  # on_state tries again once connected
             else:
                 persistent = armed = True
@@ -229,7 +227,7 @@ class TreeLink:
             try:
                 assert read.request is not None
                 future = self.client.start_operation(read.request)
-            except _LOST:
+            except CONNECTION_GONE:
                 mirror.not_sent(read, lost=True)
                 continue
             except ZooKeeperException:
@@ -247,7 +245,7 @@ class TreeLink:
             result = future.result()
         except NoNodeException:
             result = None
-        except _LOST:
+        except CONNECTION_GONE:
             self.mirror.reply_lost(read)
             return
         except ZooKeeperException as exc:

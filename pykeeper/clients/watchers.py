@@ -38,8 +38,8 @@ from typing import Any, Callable, Generator, List, Optional, Tuple
 from ..core.paths import validate_path
 from ..protocol import requests as rq
 from ..protocol.errors import (
-    ClientClosedException, ConnectionLossException, NoNodeException,
-    OperationTimeoutException, SessionExpiredException, ZooKeeperException,
+    CONNECTION_GONE, NoNodeException,
+    ZooKeeperException,
 )
 from ..protocol.records import EventType, KeeperState, Stat, WatchedEvent
 from ..core.steps import (
@@ -52,8 +52,6 @@ log = logging.getLogger("pykeeper")
 __all__ = ["DataWatch", "ChildrenWatch", "WatchBase"]
 
 # Errors after which the helper re-reads once the client is connected again.
-TRANSIENT = (ConnectionLossException, OperationTimeoutException, SessionExpiredException,
-             ClientClosedException)
 _REMOVED = (EventType.DATA_WATCH_REMOVED, EventType.CHILD_WATCH_REMOVED,
             EventType.PERSISTENT_WATCH_REMOVED)
 _NOTHING: Any = object()
@@ -148,7 +146,7 @@ class WatchBase:
                 except ZooKeeperException as exc:
                     if initial:
                         raise
-                    if not isinstance(exc, TRANSIENT):
+                    if not isinstance(exc, CONNECTION_GONE):
                         log.error("%r could not read %s; will retry after a reconnect", self,
                                   self.path, exc_info=exc)
                     self._rearm = True

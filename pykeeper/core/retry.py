@@ -15,10 +15,10 @@ from __future__ import annotations
 import contextvars
 import random
 import time
-from typing import Any, Callable, Dict, Optional, Tuple, Type, TypeVar
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 from ..protocol.errors import (
-    ConnectionLossException, OperationTimeoutException, TimeoutException, ZooKeeperException,
+    RETRYABLE, ConnectionLossException, TimeoutException,
 )
 
 __all__ = [
@@ -27,8 +27,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-RETRYABLE: Tuple[Type[ZooKeeperException], ...] = (
-    ConnectionLossException, OperationTimeoutException)
 
 
 class RetryPolicy:

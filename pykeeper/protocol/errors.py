@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 __all__ = [
-    "ALL_EXCEPTIONS", "ApiErrorException", "AuthFailedException", "BadArgumentsException",
+    "ALL_EXCEPTIONS", "CONNECTION_GONE", "RETRYABLE", "ApiErrorException", "AuthFailedException",
+    "BadArgumentsException",
     "BadVersionException", "ClientClosedException", "ClosingException",
     "ConnectionLossException", "DataInconsistencyException",
     "EphemeralOnLocalSessionException", "exception_class", "exception_for",
@@ -384,3 +385,12 @@ def exception_class(code: int) -> Optional[Type[ZooKeeperException]]:
 
 
 ALL_EXCEPTIONS = SERVER_ERRORS
+
+# A call that failed with the connection: it may have been applied; it may
+# be retried within the session.
+RETRYABLE: Tuple[Type[ZooKeeperException], ...] = (
+    ConnectionLossException, OperationTimeoutException)
+# ... or because the connection or the session is gone: a helper reads
+# again once the client is connected.
+CONNECTION_GONE: Tuple[Type[ZooKeeperException], ...] = RETRYABLE + (
+    SessionExpiredException, ClientClosedException)

@@ -136,3 +136,13 @@ def test_transaction_repr_shows_the_queued_operations() -> None:
     tx = pykeeper.ZooKeeper("127.0.0.1:1").transaction().create("/a").delete("/b")
     assert repr(tx) == ("<Transaction of 2 operations, not committed: "
                         "create '/a' (0 bytes); delete '/b'>")
+
+
+def test_the_driver_callbacks_are_not_client_methods() -> None:
+    import pykeeper.aio
+    driver_callbacks = ["on_connecting", "on_associating", "on_connected", "on_disconnected",
+                        "on_session_expired", "on_notification", "on_auth_failed", "on_closed"]
+    for cls in (pykeeper.ZooKeeper, pykeeper.aio.ZooKeeper):
+        assert [name for name in driver_callbacks if hasattr(cls, name)] == []
+        client = cls("127.0.0.1:1")
+        assert callable(client.on_state) and callable(client.on_event)  # the user hooks stay
