@@ -40,7 +40,7 @@ from ..protocol.errors import (
 from ..protocol.requests import Request
 
 __all__ = ["Session", "Handler", "Liveness", "Connect", "Send", "FourLetter", "Drop", "Wait",
-           "Stop", "Action", "resolve", "parse_srvr_zxid"]
+           "Stop", "Action", "ConnectionPlan", "plan_connection", "resolve", "parse_srvr_zxid"]
 
 log = logging.getLogger("zookeeper")
 
@@ -92,6 +92,34 @@ class Stop(NamedTuple):
 
 
 Action = Union[Connect, Send, FourLetter, Drop, Wait, Stop]
+
+
+class ConnectionPlan(NamedTuple):
+    """A live connection's actions sorted for a driver: `frames` to write,
+    four-letter words to `ask`, why to `drop` it (or None), and how long to
+    `wait` before the next tick."""
+    frames: List[bytes]
+    ask: List[FourLetter]
+    drop: Optional[str]
+    wait: float
+
+
+def plan_connection(actions: List[Action], now: float) -> ConnectionPlan:
+    """Sort the actions of a tick (or of bytes in) on a live connection."""
+    frames: List[bytes] = []
+    ask: List[FourLetter] = []
+    drop: Optional[str] = None
+    wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
+    for action in actions:
+        if isinstance(action, Send):
+            frames.append(action.data)
+        elif isinstance(action, Wait):
+            wait = max(0.0, action.until - now)
+        elif isinstance(action, FourLetter):
+            ask.append(action)
+        elif isinstance(action, Drop):
+            drop = action.reason
+    return ConnectionPlan(frames, ask, drop, wait)
 
 
 class Handler(TypingProtocol):

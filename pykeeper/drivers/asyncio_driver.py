@@ -25,7 +25,7 @@ from ..protocol.errors import ConnectionLossException, ProtocolError
 from ..protocol.requests import Request
 from . import fourletter_io
 from ..core.session import (
-    Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
+    Action, Connect, FourLetter, Handler, Session, Stop, Wait, plan_connection,
 )
 from .tls import closed_reason, describe_tls_error
 
@@ -360,18 +360,12 @@ class AsyncioConnection:
     def _carry_out(self, actions: List[Action], now: float) -> Tuple[Optional[str], float]:
         """Carry out a connection's actions; (why to drop it, or None; how
         long to wait before the next tick)."""
-        drop: Optional[str] = None
-        wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
-        for action in actions:
-            if isinstance(action, Send):
-                self._write(action.data)
-            elif isinstance(action, Wait):
-                wait = max(0.0, action.until - now)
-            elif isinstance(action, FourLetter):
-                self._ask(action)
-            elif isinstance(action, Drop):
-                drop = action.reason
-        return drop, wait
+        plan = plan_connection(actions, now)
+        for frame in plan.frames:
+            self._write(frame)
+        for question in plan.ask:
+            self._ask(question)
+        return plan.drop, plan.wait
 
     def _data_received(self, stream: _Stream, data: memoryview) -> None:
         if stream is not self._stream or self._protocol_error is not None:

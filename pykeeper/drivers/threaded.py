@@ -31,7 +31,7 @@ from ..protocol.errors import ProtocolError
 from ..protocol.requests import Request
 from . import fourletter_io
 from ..core.session import (
-    Action, Connect, Drop, FourLetter, Handler, Send, Session, Stop, Wait,
+    Action, Connect, FourLetter, Handler, Session, Stop, Wait, plan_connection,
 )
 from .handoff import READER_LINGER, OwnReplyHandoff
 from .streams import ConnectFailed, SocketStream, open_stream
@@ -470,18 +470,12 @@ class ThreadedConnection:
     def _carry_out_locked(self, actions: List[Action], now: float) -> Tuple[Optional[str], float]:
         """Carry out a connection's actions; (why to drop it, or None; how
         long to wait before the next tick)."""
-        drop: Optional[str] = None
-        wait = 0.1  # (every tick of a connection ends in a Wait or a Drop)
-        for action in actions:
-            if isinstance(action, Send):
-                self._write_locked(action.data)
-            elif isinstance(action, Wait):
-                wait = max(0.0, action.until - now)
-            elif isinstance(action, FourLetter):
-                self._ask(action)
-            elif isinstance(action, Drop):
-                drop = action.reason
-        return drop, wait
+        plan = plan_connection(actions, now)
+        for frame in plan.frames:
+            self._write_locked(frame)
+        for question in plan.ask:
+            self._ask(question)
+        return plan.drop, plan.wait
 
     def _park(self, parked: selectors.BaseSelector, sock: socket.socket, wait: float,
               need_write: bool) -> None:
