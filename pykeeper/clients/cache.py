@@ -139,9 +139,9 @@ class NodeCache:
             entry.used = True
             value = entry.value
             if value is not MISSING:
-                return cast(Tuple[bytes, Stat], value)
+                return value  # type: ignore[no-any-return]  # (a cast costs a call per hit)
             raise NoNodeException(path=path)
-        return cast(Tuple[bytes, Stat], self._miss(GET, path))
+        return cast("Tuple[bytes, Stat]", self._miss(GET, path))
 
     def get_children(self, path: str) -> List[str]:
         """Like client.get_children(path) (a new list each call); blocks as
@@ -153,7 +153,7 @@ class NodeCache:
             if value is not MISSING:
                 return list(value)
             raise NoNodeException(path=path)
-        return cast(List[str], self._miss(CHILDREN, path))
+        return cast("List[str]", self._miss(CHILDREN, path))
 
     def exists(self, path: str) -> Optional[Stat]:
         """Like client.exists(path): the Stat or None; blocks as get() does
@@ -161,8 +161,8 @@ class NodeCache:
         entry = self._exists.get(path)
         if entry is not None:
             entry.used = True
-            return cast(Optional[Stat], entry.value)
-        return cast(Optional[Stat], self._miss(EXISTS, path))
+            return cast("Optional[Stat]", entry.value)
+        return cast("Optional[Stat]", self._miss(EXISTS, path))
 
     # -- management ------------------------------------------------------------------
 

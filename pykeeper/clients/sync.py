@@ -511,22 +511,25 @@ class ZooKeeper(ClientBase):
     def cached_get(self, path: str) -> Tuple[bytes, Stat]:
         """get(path), answered from memory until a watch says the node
         changed. Raises NoNodeException (cached too) if there is no node."""
-        return (self._node_cache or self.node_cache).get(path)
+        cache = self._node_cache  # (not `or`: an empty cache is falsy)
+        return (cache if cache is not None else self.node_cache).get(path)
 
     def cached_get_children(self, path: str) -> List[str]:
         """get_children(path), answered from memory until a watch says the
         children changed. Raises NoNodeException (cached too)."""
-        return (self._node_cache or self.node_cache).get_children(path)
+        cache = self._node_cache  # (not `or`: an empty cache is falsy)
+        return (cache if cache is not None else self.node_cache).get_children(path)
 
     def cached_exists(self, path: str) -> Optional[Stat]:
         """exists(path), answered from memory until a watch says the node
         was created, changed or deleted."""
-        return (self._node_cache or self.node_cache).exists(path)
+        cache = self._node_cache  # (not `or`: an empty cache is falsy)
+        return (cache if cache is not None else self.node_cache).exists(path)
 
     def cache_clear(self, path: Optional[str] = None) -> None:
         """Drop the cached answers (of `path`, or all). Never needed for
         correctness: entries are dropped when their watch fires."""
-        (self._node_cache or self.node_cache).clear(path)
+        self.node_cache.clear(path)
 
     def tree_cache(self, path: str, listener: Optional[Callable[..., Any]] = None, *,
                    timeout: Optional[float] = 30.0, **options: Any) -> "TreeCache":
