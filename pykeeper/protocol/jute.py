@@ -187,7 +187,9 @@ class Reader:
         at the length prefixes ("\\0\\0\\0" + one byte; no string holds a NUL)
         instead of walking it: ~2.5x faster than the loop. None if the
         region is not exactly such an encoding; then the loop decides."""
-        if count == 0 or end - self.offset > 1 << 24:
+        # (`end` is before the offset in a truncated reply: a negative slice
+        # bound would read from the far end of the buffer.)
+        if count == 0 or not 0 <= end - self.offset <= 1 << 24:
             return None
         region = bytes(self.data[self.offset:end])
         if not region.isascii():

@@ -65,3 +65,19 @@ def test_a_refused_frame_does_not_move_the_last_zxid(bad: bytes) -> None:
         p.receive(bad)
     assert p.last_zxid == 40
     p.connection_lost()
+
+
+def test_a_children_reply_cut_short_inside_its_stat_is_a_protocol_error() -> None:
+    # (Found by the fuzz test: the names' fast path took a slice bound before
+    # the read offset, counted from the far end of the data, and the stat
+    # read then failed with struct.error instead of ProtocolError.)
+    from pykeeper.protocol.errors import ProtocolError
+    from pykeeper.protocol.jute import Reader
+
+    body = b"\x00\x00\x00\x01\x00\x00\x00\x0200" + bytes(68)
+    for cut in range(len(body)):
+        reader = Reader(body[:cut])
+        with pytest.raises(ProtocolError):
+            reader.ustring_vector(trailing=68)
+            reader.stat_fields()
+            reader.expect_end("reply")
