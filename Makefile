@@ -17,6 +17,7 @@ typecheck: venv
 # Rewrite the clients' generated methods (tests/surface fails when they are stale).
 generate: venv
 	$(VPY) tools/gen_surface.py
+	$(VPY) tools/gen_recipes.py
 
 demo: zookeeper venv
 	$(VPY) example/demo.py

@@ -9,5 +9,8 @@ protocol core, session life-cycle and operations.
 """
 
 from .client import ChildrenWatch, DataWatch, Transaction, TreeCache, TreeEvent, ZooKeeper
+from . import recipes
+from .recipes import *  # noqa: F401,F403 (the recipes, awaited: generated)
 
 __all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
+__all__ += recipes.__all__

@@ -37,6 +37,7 @@ from ..protocol.errors import ClientClosedException, TimeoutException
 from ..protocol.records import ACL, Stat, WatchedEvent
 from ..core.retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
 from ..clients.transaction import AsyncTransaction
+from .recipe_factories import RecipeFactories
 
 log = logging.getLogger("pykeeper")
 
@@ -48,7 +49,7 @@ Transaction = AsyncTransaction
 T = TypeVar("T")
 
 
-class ZooKeeper(ClientBase):
+class ZooKeeper(ClientBase, RecipeFactories):
     """An asyncio ZooKeeper client; see `pykeeper.ZooKeeper` for the
     arguments and for what each method returns and raises.
 

@@ -22,6 +22,7 @@ from ..protocol.records import (
 from ..core.retry import RetryPolicy, current_attempt, run_with_retry
 from ..drivers.threaded import ThreadedConnection
 from .transaction import Transaction
+from ..recipes.factories import RecipeFactories
 
 if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
     from .cache import NodeCache
@@ -51,7 +52,7 @@ SEQUENCE = CreateFlags.SEQUENTIAL
 _CONNECTED_STATES = CONNECTED_STATES
 
 
-class ZooKeeper(ClientBase):
+class ZooKeeper(ClientBase, RecipeFactories):
     """A ZooKeeper client.
 
     Thread safety: every method may be called from any thread at once.

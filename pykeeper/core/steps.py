@@ -69,6 +69,11 @@ class HelperClient(Protocol):
     @property
     def last_zxid(self) -> int: ...
 
+    @property
+    def state(self) -> str:
+        """The client's state (a pykeeper.State: "connected", "closed", ...)."""
+        ...
+
     def add_listener(self, listener: Callable[[Any], Any]) -> None: ...
 
     def remove_listener(self, listener: Callable[[Any], Any]) -> None: ...
@@ -448,11 +453,20 @@ class AsyncioDriver:
         return await (self.client.retry(once) if step.retry else once())
 
     async def _wait(self, step: WaitForEvent) -> bool:
-        woken: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        woken: "asyncio.Future[None]" = loop.create_future()
 
-        def wake() -> None:
+        def settle() -> None:
             if not woken.done():
                 woken.set_result(None)
+
+        def wake() -> None:
+            # A signal may fire in any thread (a recipe's cancel()); a future
+            # is settled on its loop only.
+            if asyncio._get_running_loop() is loop:
+                settle()
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(settle)
 
         if not step.signal.park(wake, step.after):
             return True

@@ -22,6 +22,7 @@ from .certs import Certificates, OpenSSLNotInstalled, make_certificates
 from .ensemble import ZooKeeperEnsemble
 from .proxy import FaultProxy
 from .server import ServerStartError, ZooKeeperServer
+from .sessions import expire_session
 
 __all__ = [
     "Certificates",
@@ -31,6 +32,7 @@ __all__ = [
     "ZooKeeperEnsemble",
     "ZooKeeperNotInstalled",
     "ZooKeeperServer",
+    "expire_session",
     "free_port",
     "free_ports",
     "make_certificates",

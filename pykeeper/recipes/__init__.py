@@ -1,0 +1,11 @@
+"""Recipes: locks, elections, barriers, counters, queues, membership and
+service discovery on the sync client (`client.Lock(path)` or
+`pykeeper.recipes.Lock(client, path)`); `pykeeper.aio` has the same names,
+awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
+
+from .base import CancelledError, HoldEvent
+from .lock import Lock, ReadLock, WriteLock
+
+__all__ = [
+    "CancelledError", "HoldEvent", "Lock", "ReadLock", "WriteLock",
+]

@@ -1,0 +1,232 @@
+"""What every recipe is: a client, a path, one wake-up signal, hold
+listeners, and the two ways its steps are driven.
+
+A recipe's logic is written once, as helper generators (see
+pykeeper.core.steps) on a shared class (`LockBase`, ...). The sync front in
+this package calls each one through `_run_sync` (blocking the caller) or
+`_start_sync` (background); the asyncio front, `pykeeper.aio.recipes`, is
+written from the sync front by tools/gen_recipes.py with `await
+self._run_async(...)` in their place.
+
+Everything that can end a wait fires `_wake`: the watch a waiter set, a
+`cancel()`, and every change of the client's state. A waiter re-checks its
+condition after each fire (`after=` generations make a fire between the
+check and the wait count).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from enum import Enum
+from typing import Any, Callable, List, Optional, TypeVar, cast
+
+from ..core.paths import validate_path
+from ..core import operations as ops
+from ..core.steps import (
+    AsyncHelperClient, AsyncioDriver, Call, Helper, HelperClient, Relay, Signal,
+    SyncHelperClient, ThreadDriver,
+)
+from ..protocol.errors import (
+    ClientClosedException, NodeExistsException, NoNodeException, SessionExpiredException,
+)
+
+log = logging.getLogger("pykeeper")
+T = TypeVar("T")
+
+__all__ = ["HoldEvent", "Recipe", "CancelledError", "ensure_path", "create_under", "owner"]
+
+_DISCONNECTED = ("connecting", "associating")
+_CONNECTED = ("connected", "connected_readonly")
+
+
+class HoldEvent(str, Enum):
+    """What a recipe's listeners are told about something it holds."""
+
+    SUSPENDED = "suspended"      # the connection is gone: the hold is uncertain
+    RECONNECTED = "reconnected"  # the same session is back: the hold is intact
+    LOST = "lost"                # the session ended (or the client closed): the hold is gone
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CancelledError(Exception):
+    """A wait of a recipe was ended by its `cancel()`."""
+
+
+class Recipe:
+    """The base of every recipe. Not thread-confined: a recipe object may be
+    shared by threads; each call says what it does when called twice."""
+
+    def __init__(self, client: HelperClient, path: str) -> None:
+        validate_path(path)
+        self.client = client
+        self.path = path
+        self._wake = Signal()
+        self._listeners: List[Callable[[HoldEvent], Any]] = []
+        self._relay: Optional[Relay] = None
+        self._hold_session: Optional[int] = None  # the session a hold was taken in
+        self._suspended = False
+        self._guard = threading.Lock()
+        self._background: Optional[AsyncioDriver] = None  # holds the recipe's tasks
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r}>"
+
+    # -- hold listeners ------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[HoldEvent], Any]) -> None:
+        """Call `listener(event)` with HoldEvent.SUSPENDED, RECONNECTED or
+        LOST (each a str) as the hold of this recipe changes; it runs
+        where the client runs listeners (its event thread, or its loop; a
+        coroutine function's result is scheduled there). Never blocks."""
+        if not callable(listener):
+            raise TypeError(f"listener must be callable, not {listener!r}")
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[HoldEvent], Any]) -> None:
+        """Stop calling `listener`; ValueError if it was not added."""
+        self._listeners.remove(listener)
+
+    @property
+    def holding(self) -> bool:
+        """True while this recipe holds what it takes (in a live or
+        suspended session)."""
+        return self._hold_session is not None
+
+    def _track(self) -> None:
+        """Follow the client's state (fire `_wake` at each change) from now on."""
+        with self._guard:
+            if self._relay is None:
+                self._relay = Relay(self._on_state)
+                self.client.add_listener(self._relay)
+
+    def _untrack(self) -> None:
+        """Stop following the client's state (when nothing waits or holds)."""
+        with self._guard:
+            relay, self._relay = self._relay, None
+        if relay is not None:
+            relay.release()
+            try:
+                self.client.remove_listener(relay)
+            except ValueError:
+                pass
+
+    def _take_hold(self) -> None:
+        """Note that this recipe now holds something, in the current session."""
+        self._track()
+        self._suspended = False
+        self._hold_session = self.client.session_id
+
+    def _drop_hold(self) -> None:
+        """Note that the hold was given up (by the recipe itself)."""
+        self._hold_session = None
+        self._suspended = False
+
+    def _hold_lost(self) -> None:
+        """Called (on the event thread or loop) when the hold's session ended;
+        a recipe resets its own state here."""
+
+    def _on_state(self, state: Any) -> None:
+        held = self._hold_session
+        if held is not None:
+            if state in _DISCONNECTED:
+                if not self._suspended:
+                    self._suspended = True
+                    self._tell(HoldEvent.SUSPENDED)
+            elif state in _CONNECTED:
+                if self.client.session_id == held:
+                    if self._suspended:
+                        self._suspended = False
+                        self._tell(HoldEvent.RECONNECTED)
+                else:
+                    self._lose()
+            elif state in ("expired_session", "closed", "auth_failed"):
+                self._lose()
+        self._wake.fire()
+
+    def _lose(self) -> None:
+        self._hold_session = None
+        self._suspended = False
+        try:
+            self._hold_lost()
+        except Exception:
+            log.exception("%r: resetting after a lost hold failed", self)
+        self._tell(HoldEvent.LOST)
+
+    def _tell(self, event: HoldEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                result = listener(event)
+                if inspect.isawaitable(result):
+                    asyncio.ensure_future(result)
+            except Exception:
+                log.exception("%r: listener %r failed on %s", self, listener, event)
+
+    # -- checks a waiter makes after each wake ------------------------------------------
+
+    def _check_session(self, session: Optional[int], what: str) -> None:
+        """Raise if the client closed, or if `session` (the one the waiter's
+        node was made in) has ended: the wait can never succeed then."""
+        if self.client.state == "closed":
+            raise ClientClosedException(f"the client was closed during {what}")
+        if session is not None and self.client.session_id not in (None, session):
+            raise SessionExpiredException(
+                f"the session ended during {what}; its nodes are gone")
+        if self.client.state == "expired_session":
+            raise SessionExpiredException(
+                f"the session ended during {what}; its nodes are gone")
+
+    # -- driving ---------------------------------------------------------------------
+
+    def _run_sync(self, helper: "Helper[T]") -> T:
+        return ThreadDriver(cast(SyncHelperClient, self.client)).run(helper)
+
+    def _start_sync(self, helper: "Helper[Any]") -> None:
+        ThreadDriver(cast(SyncHelperClient, self.client)).start(helper)
+
+    async def _run_async(self, helper: "Helper[T]") -> T:
+        return await AsyncioDriver(cast(AsyncHelperClient, self.client)).run(helper)
+
+    async def _start_async(self, helper: "Helper[Any]") -> None:
+        if self._background is None:
+            self._background = AsyncioDriver(cast(AsyncHelperClient, self.client))
+        await self._background.start(helper)
+
+
+# -- steps every recipe uses ---------------------------------------------------------------
+
+def ensure_path(path: str) -> "Helper[None]":
+    """Create `path` and its parents as empty persistent nodes where missing."""
+    if path == "/":
+        return
+    try:
+        yield Call(ops.create_recursive, path, b"", retry=True)
+    except NodeExistsException:
+        pass
+
+
+def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str]":
+    """Create `parent/name` (with `flags`; a sequential create is protected
+    against a lost reply), making `parent` first if it is missing; returns
+    the path created."""
+    for _ in range(3):
+        try:
+            created: str = yield Call(ops.create, f"{parent}/{name}", data, None, flags,
+                                      retry=True)
+            return created
+        except NoNodeException:
+            yield from ensure_path(parent)
+    raise NoNodeException(f"{parent} kept disappearing while creating {name} in it", parent)
+
+
+def owner() -> object:
+    """Who is calling: the running asyncio task, else the thread."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    return task if task is not None else threading.get_ident()

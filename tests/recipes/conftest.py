@@ -1,0 +1,48 @@
+"""Fixtures for the recipe tests: `make_any_client` is parametrized over the
+sync client and the asyncio one (driven from the test's thread), and
+`recipe(client, "Lock", path, ...)` makes the client's recipe with every
+coroutine callable, blocking, from the test's thread, so one test body
+proves both fronts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import pykeeper
+
+from ..support import AsyncioFacade, Blocking, client_factory
+
+
+@pytest.fixture
+def make_client(zk_server: Any) -> Iterator[Callable[..., pykeeper.ZooKeeper]]:
+    """Factory of connected sync clients of the shared server; closed after."""
+    yield from client_factory("sync", zk_server.hosts)
+
+
+@pytest.fixture(params=["sync", "asyncio"])
+def make_any_client(request: pytest.FixtureRequest, zk_server: Any
+                    ) -> Iterator[Callable[..., Any]]:
+    """Like make_client, once with the sync client and once with the asyncio one."""
+    yield from client_factory(request.param, zk_server.hosts)
+
+
+def make_recipe(client: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """`client.<name>(*args, **kwargs)`; for the asyncio client, wrapped so
+    its coroutines block the test's thread until done."""
+    if isinstance(client, AsyncioFacade):
+        return Blocking(getattr(client.aio, name)(*args, **kwargs), client._run)
+    return getattr(client, name)(*args, **kwargs)
+
+
+@pytest.fixture
+def recipe() -> Callable[..., Any]:
+    return make_recipe
+
+
+@pytest.fixture
+def path() -> str:
+    """A path of this test's own (the recipe makes it)."""
+    return "/recipe-" + uuid.uuid4().hex

@@ -1,0 +1,213 @@
+"""Lock, ReadLock and WriteLock against a real server, on both clients."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, List
+
+import pytest
+
+import pykeeper
+from pykeeper.recipes import CancelledError
+from pykeeper.testing import expire_session
+
+from ..support import WAIT, AsyncioFacade, Blocking
+
+
+def test_exclusion_and_fair_order(make_any_client: Callable[..., Any],
+                                  recipe: Callable[..., Any], path: str) -> None:
+    first = make_any_client()
+    holder = recipe(first, "Lock", path, "holder")
+    assert holder.acquire()
+    assert holder.is_acquired
+    clients = [make_any_client() for _ in range(3)]
+    locks = [recipe(c, "Lock", path, f"w{i}") for i, c in enumerate(clients)]
+    order: List[str] = []
+    inside = []
+    lock_of_log = threading.Lock()
+    started = []
+
+    def contend(i: int) -> None:
+        assert locks[i].acquire(timeout=WAIT)
+        with lock_of_log:
+            inside.append(i)
+            assert len(inside) == 1, f"two holders: {inside}"
+            order.append(f"w{i}")
+            inside.remove(i)
+        locks[i].release()
+
+    threads = []
+    for i in range(3):
+        thread = threading.Thread(target=contend, args=(i,))
+        thread.start()
+        threads.append(thread)
+        # Wait until this contender is queued before starting the next.
+        pykeeper.testing.wait_until(lambda: len(holder.contenders()) == i + 2, WAIT)
+    assert holder.contenders() == ["holder", "w0", "w1", "w2"]
+    assert not recipe(first, "Lock", path).acquire(blocking=False)
+    holder.release()
+    for thread in threads:
+        thread.join(WAIT)
+    assert order == ["w0", "w1", "w2"]
+    assert holder.contenders() == []
+
+
+def test_reentrant_for_its_holder(make_any_client: Callable[..., Any],
+                                  recipe: Callable[..., Any], path: str) -> None:
+    """Re-entrant for the thread (sync) or the task (asyncio) holding it."""
+    client = make_any_client()
+    lock = recipe(client, "Lock", path)
+    if isinstance(client, AsyncioFacade):
+        aio_lock = client.aio.Lock(path)
+
+        async def twice() -> bool:
+            return await aio_lock.acquire() and await aio_lock.acquire()
+        assert client._run(twice())
+        lock = Blocking(aio_lock, client._run)
+    else:
+        assert lock.acquire() and lock.acquire()
+    assert lock.release()
+    other = recipe(make_any_client(), "Lock", path)
+    assert not other.acquire(timeout=0.2)
+    assert lock.release()
+    assert other.acquire(timeout=WAIT)
+    assert not lock.release()
+
+
+def test_another_thread_waits_for_the_holder_of_the_same_object(
+        make_client: Callable[..., Any], path: str) -> None:
+    lock = make_client().Lock(path)
+    lock.acquire()
+    got = threading.Event()
+    thread = threading.Thread(target=lambda: lock.acquire(timeout=WAIT) and got.set())
+    thread.start()
+    assert not got.wait(0.3)
+    lock.release()
+    assert got.wait(WAIT)
+    thread.join(WAIT)
+
+
+def test_timeout_and_cancel(make_any_client: Callable[..., Any],
+                            recipe: Callable[..., Any], path: str) -> None:
+    holder = recipe(make_any_client(), "Lock", path)
+    holder.acquire()
+    waiter = recipe(make_any_client(), "Lock", path)
+    assert waiter.acquire(timeout=0.3) is False
+    assert len(holder.contenders()) == 1  # the timed-out waiter left no node
+    errors: List[BaseException] = []
+
+    def wait() -> None:
+        try:
+            waiter.acquire()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    pykeeper.testing.wait_until(lambda: len(holder.contenders()) == 2, WAIT)
+    waiter.cancel()
+    thread.join(WAIT)
+    assert len(errors) == 1 and isinstance(errors[0], CancelledError)
+    assert len(holder.contenders()) == 1
+
+
+def test_waiter_raises_when_its_session_expires(
+        zk_server: Any, make_any_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    holder = recipe(make_any_client(), "Lock", path)
+    holder.acquire()
+    client = make_any_client()
+    waiter = recipe(client, "Lock", path)
+    errors: List[BaseException] = []
+
+    def wait() -> None:
+        try:
+            waiter.acquire()
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    pykeeper.testing.wait_until(lambda: len(holder.contenders()) == 2, WAIT)
+    expire_session(client, zk_server.hosts)
+    thread.join(WAIT)
+    assert not thread.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], pykeeper.SessionExpiredException)
+
+
+def test_holder_is_told_it_lost_the_lock(
+        zk_server: Any, make_any_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    lock = recipe(client, "Lock", path, "me")
+    events: List[str] = []
+    lost = threading.Event()
+
+    def listen(event: str) -> None:
+        events.append(event)
+        if event == "lost":
+            lost.set()
+
+    lock.add_listener(listen)
+    lock.acquire()
+    expire_session(client, zk_server.hosts)
+    assert lost.wait(WAIT)
+    assert not lock.is_acquired
+    assert "lost" in events
+    other = recipe(make_any_client(), "Lock", path)
+    assert other.acquire(timeout=WAIT)
+
+
+def test_a_deleted_predecessor_is_a_release(make_any_client: Callable[..., Any],
+                                            recipe: Callable[..., Any], path: str) -> None:
+    admin = make_any_client()
+    holder = recipe(make_any_client(), "Lock", path)
+    holder.acquire()
+    waiter = recipe(make_any_client(), "Lock", path)
+    done = threading.Event()
+
+    def wait() -> None:
+        if waiter.acquire(timeout=WAIT):
+            done.set()
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    pykeeper.testing.wait_until(lambda: len(holder.contenders()) == 2, WAIT)
+    first = sorted(admin.get_children(path), key=lambda n: n[-10:])[0]
+    admin.delete(f"{path}/{first}")
+    assert done.wait(WAIT)
+    thread.join(WAIT)
+
+
+def test_readers_share_writers_exclude(make_any_client: Callable[..., Any],
+                                       recipe: Callable[..., Any], path: str) -> None:
+    r1 = recipe(make_any_client(), "ReadLock", path)
+    r2 = recipe(make_any_client(), "ReadLock", path)
+    w = recipe(make_any_client(), "WriteLock", path)
+    assert r1.acquire(timeout=WAIT) and r2.acquire(timeout=WAIT)
+    assert not w.acquire(timeout=0.2)
+    got = threading.Event()
+    thread = threading.Thread(target=lambda: w.acquire(timeout=WAIT) and got.set())
+    thread.start()
+    pykeeper.testing.wait_until(lambda: len(r1.contenders()) == 3, WAIT)
+    # A reader coming after a waiting writer waits for it: writers are not starved.
+    late = recipe(make_any_client(), "ReadLock", path)
+    assert not late.acquire(timeout=0.2)
+    r1.release()
+    r2.release()
+    assert got.wait(WAIT)
+    thread.join(WAIT)
+    assert not late.acquire(timeout=0.2)
+    w.release()
+    assert late.acquire(timeout=WAIT)
+
+
+def test_bad_arguments_are_refused_before_anything_is_sent(
+        make_any_client: Callable[..., Any], recipe: Callable[..., Any]) -> None:
+    client = make_any_client()
+    with pytest.raises(ValueError, match="absolute"):
+        recipe(client, "Lock", "relative")
+    with pytest.raises(TypeError, match="identifier"):
+        recipe(client, "Lock", "/x", 5)
+    with pytest.raises(ValueError, match="timeout"):
+        recipe(client, "Lock", "/x").acquire(timeout=-1)
