@@ -132,7 +132,9 @@ def _imports(needed: Set[str], local: Set[str], modules: List[Any]) -> List[str]
                 obj = vars(module)[name]
                 home = getattr(obj, "__module__", None) or module.__name__
                 if home == "typing" or name in ("Any", "Optional"):
-                    home = "typing"
+                    import typing
+                    # (an alias such as Number = Union[...] lives in its own module)
+                    home = "typing" if hasattr(typing, name) else module.__name__
                 by_module.setdefault(home, set()).add(name)
                 break
     lines = []

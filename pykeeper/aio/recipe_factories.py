@@ -4,7 +4,7 @@ pykeeper.aio.Lock(client, path)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, cast
+from typing import Iterable, Optional, Union, cast
 
 from ..core.steps import AsyncHelperClient
 from . import recipes as _recipes
@@ -15,6 +15,20 @@ __all__ = ["RecipeFactories"]
 class RecipeFactories:
     """The recipe factories of the client: client.Lock(path) is
     pykeeper.aio.Lock(client, path)."""
+
+    def Counter(
+            self,
+            path: str,
+            default: Union[int, float] = 0,
+            support_curator: bool = False,
+    ) -> _recipes.Counter:
+        """A Counter on this client: see pykeeper.aio.Counter."""
+        return _recipes.Counter(
+            cast(AsyncHelperClient, self),
+            path=path,
+            default=default,
+            support_curator=support_curator,
+        )
 
     def Lock(
             self,

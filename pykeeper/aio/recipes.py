@@ -8,15 +8,34 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 from ..recipes.base import CancelledError, HoldEvent
+from ..recipes.counter import CounterBase, Number
 from ..recipes.lock import LockBase
 
 __all__ = [
     "CancelledError",
+    "Counter",
     "HoldEvent",
     "Lock",
     "ReadLock",
     "WriteLock",
 ]
+
+
+class Counter(CounterBase):
+    """A shared int or float counter (the type of `default`). See the module
+    docstring. Safe to share between threads; each change is a few round
+    trips (more under contention), retried across connection losses."""
+
+    async def value(self) -> Number:
+        """The current value (the default if the node is empty or new: it
+        is made then). One round trip."""
+        return await self._run_async(self._value())
+
+    async def add(self, amount: Number) -> Number:
+        """Add `amount` (of the counter's type; negative to subtract)
+        atomically; returns the value it set (also `post_value`, with the
+        one before in `pre_value`). TypeError for another type."""
+        return await self._run_async(self._add(amount))
 
 
 class Lock(LockBase):

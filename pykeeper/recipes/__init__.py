@@ -4,8 +4,9 @@ service discovery on the sync client (`client.Lock(path)` or
 awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
 
 from .base import CancelledError, HoldEvent
+from .counter import Counter
 from .lock import Lock, ReadLock, WriteLock
 
 __all__ = [
-    "CancelledError", "HoldEvent", "Lock", "ReadLock", "WriteLock",
+    "CancelledError", "Counter", "HoldEvent", "Lock", "ReadLock", "WriteLock",
 ]

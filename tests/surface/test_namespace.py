@@ -51,7 +51,10 @@ def test_each_module_declares_what_it_exports(name: str) -> None:
     exported = module.__all__
     assert len(exported) == len(set(exported)), "duplicates in __all__"
     assert [n for n in exported if not hasattr(module, n)] == []
-    assert not TYPING_NAMES & set(exported)
+    # (a pykeeper class may share a typing name: the Counter recipe, as kazoo's)
+    leaked = [n for n in TYPING_NAMES & set(exported)
+              if not getattr(getattr(module, n), "__module__", "").startswith("pykeeper")]
+    assert not leaked
     namespace: dict = {}
     exec(f"from {name} import *", namespace)
     assert {n for n in namespace if not n.startswith(("__", "@"))} == set(exported)
