@@ -6,14 +6,16 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
+from ..recipes.election import ElectionBase
 from ..recipes.lock import LockBase
 
 __all__ = [
     "CancelledError",
     "Counter",
+    "Election",
     "HoldEvent",
     "Lock",
     "ReadLock",
@@ -36,6 +38,23 @@ class Counter(CounterBase):
         atomically; returns the value it set (also `post_value`, with the
         one before in `pre_value`). TypeError for another type."""
         return await self._run_async(self._add(amount))
+
+
+class Election(ElectionBase):
+    """A leader election. See the module docstring."""
+
+    async def run(self, func: Callable[..., Any], *args: Any) -> Any:
+        """Wait to lead (blocking, with no limit: `cancel()` ends the wait),
+        then return what `func(*args)` returns (on asyncio, awaited if it is
+        a coroutine function), giving leadership up when it returns or
+        raises. Raises CancelledError, SessionExpiredException (the session
+        ended while waiting), ClientClosedException, or what func raises."""
+        return await self._run_async(self._run(func, args))
+
+    async def contenders(self) -> List[str]:
+        """The contenders' identifiers, the leader first, in order (kazoo's
+        too). A round trip per contender."""
+        return await self._run_async(self.lock._contenders())
 
 
 class Lock(LockBase):

@@ -5,8 +5,9 @@ awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
 
 from .base import CancelledError, HoldEvent
 from .counter import Counter
+from .election import Election
 from .lock import Lock, ReadLock, WriteLock
 
 __all__ = [
-    "CancelledError", "Counter", "HoldEvent", "Lock", "ReadLock", "WriteLock",
+    "CancelledError", "Counter", "Election", "HoldEvent", "Lock", "ReadLock", "WriteLock",
 ]

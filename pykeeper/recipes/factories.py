@@ -30,6 +30,11 @@ class RecipeFactories:
             support_curator=support_curator,
         )
 
+    def Election(self, path: str, identifier: Optional[str] = None) -> _recipes.Election:
+        """A Election on this client: see pykeeper.recipes.Election."""
+        return _recipes.Election(
+            cast(SyncHelperClient, self), path=path, identifier=identifier)
+
     def Lock(
             self,
             path: str,
