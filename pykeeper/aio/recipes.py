@@ -7,20 +7,41 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
+from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
 from ..recipes.election import ElectionBase
 from ..recipes.lock import LockBase
 
 __all__ = [
+    "Barrier",
     "CancelledError",
     "Counter",
+    "DoubleBarrier",
     "Election",
     "HoldEvent",
     "Lock",
     "ReadLock",
     "WriteLock",
 ]
+
+
+class Barrier(BarrierBase):
+    """A gate: closed while its node exists. See the module docstring."""
+
+    async def create(self) -> None:
+        """Close the gate (make the node, and its parents). One or a few round trips."""
+        await self._run_async(self._create())
+
+    async def remove(self) -> bool:
+        """Open the gate: True if it was closed (the node is deleted), False if open."""
+        return await self._run_async(self._remove())
+
+    async def wait(self, timeout: Optional[float] = None) -> bool:
+        """Wait until the gate is open (no node): True then, False after
+        `timeout` seconds (None: no limit). Raises ClientClosedException if
+        the client closes meanwhile."""
+        return await self._run_async(self._wait(timeout))
 
 
 class Counter(CounterBase):
@@ -38,6 +59,22 @@ class Counter(CounterBase):
         atomically; returns the value it set (also `post_value`, with the
         one before in `pre_value`). TypeError for another type."""
         return await self._run_async(self._add(amount))
+
+
+class DoubleBarrier(DoubleBarrierBase):
+    """Members enter together and leave together. See the module docstring."""
+
+    async def enter(self, timeout: Optional[float] = None) -> bool:
+        """Join and wait until `num_clients` have joined: True then; False
+        after `timeout` seconds (None: no limit; this member then leaves).
+        Raises SessionExpiredException / ClientClosedException if the
+        session ends or the client closes meanwhile."""
+        return await self._run_async(self._enter(timeout))
+
+    async def leave(self, timeout: Optional[float] = None) -> bool:
+        """Leave and wait until every member has left: True then, False
+        after `timeout` seconds."""
+        return await self._run_async(self._leave(timeout))
 
 
 class Election(ElectionBase):

@@ -4,10 +4,11 @@ service discovery on the sync client (`client.Lock(path)` or
 awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
 
 from .base import CancelledError, HoldEvent
+from .barrier import Barrier, DoubleBarrier
 from .counter import Counter
 from .election import Election
 from .lock import Lock, ReadLock, WriteLock
 
 __all__ = [
-    "CancelledError", "Counter", "Election", "HoldEvent", "Lock", "ReadLock", "WriteLock",
+    "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock", "ReadLock", "WriteLock",
 ]

@@ -16,6 +16,11 @@ class RecipeFactories:
     """The recipe factories of the client: client.Lock(path) is
     pykeeper.recipes.Lock(client, path)."""
 
+    def Barrier(self, path: str) -> _recipes.Barrier:
+        """A Barrier on this client: see pykeeper.recipes.Barrier."""
+        return _recipes.Barrier(
+            cast(SyncHelperClient, self), path=path)
+
     def Counter(
             self,
             path: str,
@@ -28,6 +33,20 @@ class RecipeFactories:
             path=path,
             default=default,
             support_curator=support_curator,
+        )
+
+    def DoubleBarrier(
+            self,
+            path: str,
+            num_clients: int,
+            identifier: Optional[str] = None,
+    ) -> _recipes.DoubleBarrier:
+        """A DoubleBarrier on this client: see pykeeper.recipes.DoubleBarrier."""
+        return _recipes.DoubleBarrier(
+            cast(SyncHelperClient, self),
+            path=path,
+            num_clients=num_clients,
+            identifier=identifier,
         )
 
     def Election(self, path: str, identifier: Optional[str] = None) -> _recipes.Election:
