@@ -55,6 +55,8 @@ def _recipes() -> Tuple[List[type], List[str]]:
             fronts.append(obj)
         else:
             others.append(name)
+    # A front deriving from another (ShallowParty from Party) comes after it.
+    fronts.sort(key=lambda cls: sum(base in fronts for base in cls.__mro__[1:]))
     return fronts, others
 
 

@@ -12,6 +12,7 @@ from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
 from ..recipes.election import ElectionBase
 from ..recipes.lock import LockBase
+from ..recipes.party import PartyBase
 
 __all__ = [
     "Barrier",
@@ -21,7 +22,9 @@ __all__ = [
     "Election",
     "HoldEvent",
     "Lock",
+    "Party",
     "ReadLock",
+    "ShallowParty",
     "WriteLock",
 ]
 
@@ -127,12 +130,40 @@ class Lock(LockBase):
         await self._run_async(self._release())
 
 
+class Party(PartyBase):
+    """A party whose members' identifiers are their nodes' data. See the
+    module docstring. Each call is a round trip (listing: one per member)."""
+
+    async def join(self) -> None:
+        """Join (make this member's ephemeral node; joining twice is one membership)."""
+        await self._run_async(self._join())
+
+    async def leave(self) -> bool:
+        """Leave: True if this member was in the party."""
+        return await self._run_async(self._leave())
+
+    async def members(self) -> List[str]:
+        """The members' identifiers (sorted by node name)."""
+        return await self._run_async(self._members())
+
+    async def count(self) -> int:
+        """How many members there are."""
+        return await self._run_async(self._count())
+
+
 class ReadLock(Lock):
     """The shared side of a shared/exclusive lock on a path: held with other
     readers, after every writer that asked before it."""
 
     _NODE_NAME = "__rlock__"
     _EXCLUDE_NAMES = ("__lock__",)
+
+
+class ShallowParty(Party):
+    """A party whose members' identifiers are in their nodes' names (one
+    round trip to list). See the module docstring."""
+
+    _SHALLOW = True
 
 
 class WriteLock(Lock):

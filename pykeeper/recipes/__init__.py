@@ -8,7 +8,9 @@ from .barrier import Barrier, DoubleBarrier
 from .counter import Counter
 from .election import Election
 from .lock import Lock, ReadLock, WriteLock
+from .party import Party, ShallowParty
 
 __all__ = [
-    "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock", "ReadLock", "WriteLock",
+    "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock",
+    "Party", "ReadLock", "ShallowParty", "WriteLock",
 ]

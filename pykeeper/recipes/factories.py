@@ -68,6 +68,11 @@ class RecipeFactories:
             extra_lock_patterns=extra_lock_patterns,
         )
 
+    def Party(self, path: str, identifier: Optional[str] = None) -> _recipes.Party:
+        """A Party on this client: see pykeeper.recipes.Party."""
+        return _recipes.Party(
+            cast(SyncHelperClient, self), path=path, identifier=identifier)
+
     def ReadLock(
             self,
             path: str,
@@ -81,6 +86,11 @@ class RecipeFactories:
             identifier=identifier,
             extra_lock_patterns=extra_lock_patterns,
         )
+
+    def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
+        """A ShallowParty on this client: see pykeeper.recipes.ShallowParty."""
+        return _recipes.ShallowParty(
+            cast(SyncHelperClient, self), path=path, identifier=identifier)
 
     def WriteLock(
             self,

@@ -14,15 +14,24 @@ def expire_session(client: Any, hosts: str, timeout: float = 10.0) -> None:
     at `hosts`: a second connection takes the session over by its
     (session id, password) and closes it. The server deletes the session's
     ephemeral nodes at once; `client` hears SESSION_EXPIRED when it next
-    reaches a server. Blocks for two round trips (at most `timeout` s).
+    reaches a server. Blocks for a few round trips (each at most `timeout` s).
+    RuntimeError if the session keeps coming back.
     Raises ValueError if `client` has no session."""
     from ..clients.sync import ZooKeeper
+    from ..protocol.errors import SessionExpiredException
 
     client_id = client.client_id
     if client_id is None:
         raise ValueError(f"{client!r} has no session to expire")
-    taker = ZooKeeper(hosts, client_id=client_id, reconnect=False)
-    try:
-        taker.connect(timeout=timeout)
-    finally:
-        taker.close(timeout=timeout)
+    # The client may win its session back between the take-over and the
+    # close (its close then fails as SessionMoved): try until a take-over
+    # finds the session gone.
+    for _ in range(20):
+        taker = ZooKeeper(hosts, client_id=client_id, reconnect=False)
+        try:
+            taker.connect(timeout=timeout)
+        except SessionExpiredException:
+            return
+        finally:
+            taker.close(timeout=timeout)
+    raise RuntimeError(f"the session 0x{client_id[0]:x} would not end")
