@@ -87,6 +87,16 @@ class RecipeFactories:
             extra_lock_patterns=extra_lock_patterns,
         )
 
+    def Semaphore(
+            self,
+            path: str,
+            identifier: Optional[str] = None,
+            max_leases: int = 1,
+    ) -> _recipes.Semaphore:
+        """A Semaphore on this client: see pykeeper.aio.Semaphore."""
+        return _recipes.Semaphore(
+            cast(AsyncHelperClient, self), path=path, identifier=identifier, max_leases=max_leases)
+
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
         """A ShallowParty on this client: see pykeeper.aio.ShallowParty."""
         return _recipes.ShallowParty(

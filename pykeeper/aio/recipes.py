@@ -13,6 +13,7 @@ from ..recipes.counter import CounterBase, Number
 from ..recipes.election import ElectionBase
 from ..recipes.lock import LockBase
 from ..recipes.party import PartyBase
+from ..recipes.semaphore import SemaphoreBase
 
 __all__ = [
     "Barrier",
@@ -24,6 +25,7 @@ __all__ = [
     "Lock",
     "Party",
     "ReadLock",
+    "Semaphore",
     "ShallowParty",
     "WriteLock",
 ]
@@ -157,6 +159,32 @@ class ReadLock(Lock):
 
     _NODE_NAME = "__rlock__"
     _EXCLUDE_NAMES = ("__lock__",)
+
+
+class Semaphore(SemaphoreBase):
+    """A counting semaphore across clients. See the module docstring."""
+
+    async def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
+        """Take a lease: True once held (at once if this object holds one);
+        False if `blocking` is False and none is free, or after `timeout`
+        seconds. Raises ValueError (max_leases disagrees with the stored
+        number), CancelledError, SessionExpiredException, ClientClosedException."""
+        return await self._run_async(self._acquire(blocking, timeout))
+
+    async def release(self) -> bool:
+        """Give the lease back: True if one was held."""
+        return await self._run_async(self._release())
+
+    async def lease_holders(self) -> List[str]:
+        """The identifiers of the lease holders. A round trip per holder."""
+        return await self._run_async(self._lease_holders())
+
+    async def __aenter__(self) -> "Semaphore":
+        await self._run_async(self._acquire(True, None))
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._run_async(self._release())
 
 
 class ShallowParty(Party):

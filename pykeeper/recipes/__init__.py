@@ -9,8 +9,9 @@ from .counter import Counter
 from .election import Election
 from .lock import Lock, ReadLock, WriteLock
 from .party import Party, ShallowParty
+from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock",
-    "Party", "ReadLock", "ShallowParty", "WriteLock",
+    "Party", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
 ]
