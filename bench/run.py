@@ -182,12 +182,31 @@ def sequential_steps(zk: Any) -> Dict[str, Tuple[int, Step]]:
         zk.create("/bench/cd", b"")
         zk.delete("/bench/cd")
 
-    return {
+    # The recipes kazoo has too, uncontended: the same calls on both clients.
+    lock = zk.Lock("/bench/lock")
+    counter = zk.Counter("/bench/counter")
+    queue = zk.Queue("/bench/queue") if hasattr(pykeeper.ZooKeeper, "Queue") else None
+
+    def lock_cycle() -> None:
+        lock.acquire()
+        lock.release()
+
+    def queue_cycle() -> None:
+        assert queue is not None
+        queue.put(b"item")
+        queue.get()
+
+    steps = {
         "sequential get": (SEQUENTIAL, lambda: zk.get(PATH)),
         "set": (SEQUENTIAL, lambda: zk.set(PATH, DATA)),
         "create+delete": (SEQUENTIAL // 2, create_delete),
         "get_children(1000)": (300, lambda: zk.get_children("/bench/kids")),
+        "Lock acquire+release": (SEQUENTIAL // 4, lock_cycle),
+        "Counter += 1": (SEQUENTIAL // 3, lambda: counter.__add__(1)),
     }
+    if queue is not None:
+        steps["Queue put+get"] = (SEQUENTIAL // 4, queue_cycle)
+    return steps
 
 
 def pipelined(zk: Any, wait: Callable[[Any], Any]) -> Workload:
