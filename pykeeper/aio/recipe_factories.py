@@ -73,6 +73,16 @@ class RecipeFactories:
         return _recipes.Party(
             cast(AsyncHelperClient, self), path=path, identifier=identifier)
 
+    def PersistentEphemeralNode(
+            self,
+            path: str,
+            data: bytes = b'',
+            sequential: bool = False,
+    ) -> _recipes.PersistentEphemeralNode:
+        """A PersistentEphemeralNode on this client: see pykeeper.aio.PersistentEphemeralNode."""
+        return _recipes.PersistentEphemeralNode(
+            cast(AsyncHelperClient, self), path=path, data=data, sequential=sequential)
+
     def ReadLock(
             self,
             path: str,

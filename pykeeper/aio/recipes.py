@@ -7,10 +7,12 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
+from ..recipes import ephemeral
 from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
 from ..recipes.election import ElectionBase
+from ..recipes.ephemeral import PersistentEphemeralNodeBase
 from ..recipes.lock import LockBase
 from ..recipes.party import PartyBase
 from ..recipes.semaphore import SemaphoreBase
@@ -24,6 +26,7 @@ __all__ = [
     "HoldEvent",
     "Lock",
     "Party",
+    "PersistentEphemeralNode",
     "ReadLock",
     "Semaphore",
     "ShallowParty",
@@ -151,6 +154,28 @@ class Party(PartyBase):
     async def count(self) -> int:
         """How many members there are."""
         return await self._run_async(self._count())
+
+
+class PersistentEphemeralNode(PersistentEphemeralNodeBase):
+    """An ephemeral node kept in place until closed. See the module docstring."""
+
+    async def start(self) -> None:
+        """Make the node (and its parents) and keep it; returns once made
+        the first time (a few round trips). RuntimeError if started twice."""
+        await self._start_async(self._start())
+
+    async def wait_for_creation(self, timeout: Optional[float] = None) -> bool:
+        """True once the node exists in this client's session; False after
+        `timeout` seconds."""
+        return await self._run_async(self._wait_for_creation(timeout))
+
+    async def set_data(self, data: bytes) -> None:
+        """Set the node's data (and what it is made with from now on)."""
+        await self._run_async(self._set_data(data))
+
+    async def close(self) -> None:
+        """Delete the node and stop keeping it. One round trip."""
+        await self._run_async(self._close())
 
 
 class ReadLock(Lock):

@@ -7,11 +7,12 @@ from .base import CancelledError, HoldEvent
 from .barrier import Barrier, DoubleBarrier
 from .counter import Counter
 from .election import Election
+from .ephemeral import PersistentEphemeralNode
 from .lock import Lock, ReadLock, WriteLock
 from .party import Party, ShallowParty
 from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock",
-    "Party", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
+    "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
 ]

@@ -1,0 +1,133 @@
+"""`PersistentEphemeralNode`: an ephemeral node that comes back.
+
+    node = client.PersistentEphemeralNode("/app/members/host-3", b"10.0.0.3:8080")
+    node.start()                 # made now (with its parents)
+    ...                          # re-made, with its data, after a session expiry
+    node.close()                 # deleted, and no longer re-made
+
+Curator's PersistentNode in ephemeral mode. After `start()` a background
+helper watches the node and the client's state (both fire `_wake`): when
+the node is missing while the client is connected (the session expired,
+or someone deleted it) it is made again with the latest data. A node of
+another session in its place is waited out (its watch says when it goes).
+A sequential node is made with a protected name, so a lost reply never
+leaves two.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Optional
+
+from ..core import operations as ops
+from ..core.steps import Call, Detach, Helper, HelperClient, WaitForEvent
+from ..protocol.errors import NodeExistsException, NoNodeException, ZooKeeperException
+from ..protocol.records import CreateFlags
+from .base import Recipe, create_under
+
+__all__ = ["PersistentEphemeralNodeBase", "PersistentEphemeralNode"]
+
+
+class PersistentEphemeralNodeBase(Recipe):
+    """What both fronts share: the node and its keeper."""
+
+    def __init__(self, client: HelperClient, path: str, data: bytes = b"",
+                 sequential: bool = False) -> None:
+        super().__init__(client, path)
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        self.data = data
+        self.sequential = sequential
+        self.actual_path: Optional[str] = None  # the node made (sequential: with its number)
+        self._started = False
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _make(self) -> "Helper[None]":
+        parent, _, name = self.path.rpartition("/")
+        flags = int(CreateFlags.EPHEMERAL) | (int(CreateFlags.SEQUENTIAL) if self.sequential
+                                              else 0)
+        try:
+            self.actual_path = yield from create_under(parent or "/", name, self.data, flags)
+        except NodeExistsException:
+            stat = yield Call(ops.exists, self.path, self._wake, retry=True)
+            if stat is None or stat.ephemeralOwner != self.client.session_id:
+                return  # another session's node: its watch wakes the keeper when it goes
+            self.actual_path = self.path
+        self._take_hold()
+
+    def _start(self) -> "Helper[None]":
+        if self._started:
+            raise RuntimeError(f"{self!r} was started already")
+        self._started = True
+        self._track()
+        yield from self._make()
+        yield Detach()
+        while not self._closed:
+            generation = self._wake.generation
+            if self.client.connected:
+                try:
+                    stat: Any = yield Call(ops.exists, self.actual_path or self.path, self._wake)
+                    if stat is None and not self._closed:
+                        yield from self._make()
+                except ZooKeeperException:
+                    pass  # (the connection went: the state change wakes us)
+            yield WaitForEvent(self._wake, None, after=generation)
+
+    def _wait_for_creation(self, timeout: Optional[float]) -> "Helper[bool]":
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            generation = self._wake.generation
+            if self.actual_path is not None:
+                stat = yield Call(ops.exists, self.actual_path, self._wake, retry=True)
+                if stat is not None and stat.ephemeralOwner == self.client.session_id:
+                    return True
+            if not (yield WaitForEvent(self._wake, deadline, after=generation)):
+                return False
+
+    def _set_data(self, data: bytes) -> "Helper[None]":
+        if not isinstance(data, bytes):
+            raise TypeError(f"data must be bytes, not {type(data).__name__}")
+        self.data = data
+        if self.actual_path is not None:
+            try:
+                yield Call(ops.set_data, self.actual_path, data, -1, retry=True)
+            except NoNodeException:
+                self._wake.fire()  # (gone: the keeper makes it again, with this data)
+
+    def _close(self) -> "Helper[None]":
+        self._closed = True
+        self._drop_hold()
+        self._wake.fire()
+        self._untrack()
+        path, self.actual_path = self.actual_path, None
+        if path is not None:
+            try:
+                yield Call(ops.delete, path, retry=True)
+            except NoNodeException:
+                pass
+
+
+class PersistentEphemeralNode(PersistentEphemeralNodeBase):
+    """An ephemeral node kept in place until closed. See the module docstring."""
+
+    def start(self) -> None:
+        """Make the node (and its parents) and keep it; returns once made
+        the first time (a few round trips). RuntimeError if started twice."""
+        self._start_sync(self._start())
+
+    def wait_for_creation(self, timeout: Optional[float] = None) -> bool:
+        """True once the node exists in this client's session; False after
+        `timeout` seconds."""
+        return self._run_sync(self._wait_for_creation(timeout))
+
+    def set_data(self, data: bytes) -> None:
+        """Set the node's data (and what it is made with from now on)."""
+        self._run_sync(self._set_data(data))
+
+    def close(self) -> None:
+        """Delete the node and stop keeping it. One round trip."""
+        self._run_sync(self._close())

@@ -1,0 +1,48 @@
+"""PersistentEphemeralNode against a real server, on both clients."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+import pykeeper
+from pykeeper.testing import expire_session
+
+from ..support import WAIT
+
+
+def test_made_kept_across_expiry_and_deletion_then_closed(
+        zk_server: Any, make_any_client: Callable[..., Any], make_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    watcher = make_client()
+    node = recipe(client, "PersistentEphemeralNode", f"{path}/member", b"v1")
+    node.start()
+    assert watcher.get(f"{path}/member")[0] == b"v1"
+    node.set_data(b"v2")
+    expire_session(client, zk_server.hosts)
+    pykeeper.testing.wait_until(
+        lambda: watcher.exists(f"{path}/member") is not None
+        and watcher.exists(f"{path}/member").ephemeralOwner == client.session_id, WAIT)
+    assert watcher.get(f"{path}/member")[0] == b"v2"
+    assert node.wait_for_creation(WAIT)
+    watcher.delete(f"{path}/member")  # an admin deletes it: it comes back
+    pykeeper.testing.wait_until(lambda: watcher.exists(f"{path}/member") is not None, WAIT)
+    node.close()
+    assert watcher.exists(f"{path}/member") is None
+    with pytest.raises(RuntimeError, match="started already"):
+        node.start()
+
+
+def test_sequential_node_and_bad_data(make_any_client: Callable[..., Any],
+                                      make_client: Callable[..., Any],
+                                      recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    node = recipe(client, "PersistentEphemeralNode", f"{path}/seq-", b"", True)
+    node.start()
+    assert node.actual_path.rsplit("/", 1)[1].endswith("0000000000")
+    assert len(make_client().get_children(path)) == 1
+    node.close()
+    with pytest.raises(TypeError, match="bytes"):
+        recipe(client, "PersistentEphemeralNode", path, "text")
