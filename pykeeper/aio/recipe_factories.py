@@ -54,6 +54,11 @@ class RecipeFactories:
         return _recipes.Election(
             cast(AsyncHelperClient, self), path=path, identifier=identifier)
 
+    def LeaderLatch(self, path: str, identifier: Optional[str] = None) -> _recipes.LeaderLatch:
+        """A LeaderLatch on this client: see pykeeper.aio.LeaderLatch."""
+        return _recipes.LeaderLatch(
+            cast(AsyncHelperClient, self), path=path, identifier=identifier)
+
     def Lock(
             self,
             path: str,

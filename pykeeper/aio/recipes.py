@@ -13,6 +13,7 @@ from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
 from ..recipes.election import ElectionBase
 from ..recipes.ephemeral import PersistentEphemeralNodeBase
+from ..recipes.latch import LeaderLatchBase
 from ..recipes.lock import LockBase
 from ..recipes.party import PartyBase
 from ..recipes.semaphore import SemaphoreBase
@@ -24,6 +25,7 @@ __all__ = [
     "DoubleBarrier",
     "Election",
     "HoldEvent",
+    "LeaderLatch",
     "Lock",
     "Party",
     "PersistentEphemeralNode",
@@ -100,6 +102,28 @@ class Election(ElectionBase):
         """The contenders' identifiers, the leader first, in order (kazoo's
         too). A round trip per contender."""
         return await self._run_async(self.lock._contenders())
+
+
+class LeaderLatch(LeaderLatchBase):
+    """A leader latch. See the module docstring."""
+
+    async def start(self) -> None:
+        """Join (one or two round trips) and run in the background. RuntimeError if
+        started twice."""
+        await self._start_async(self._start())
+
+    async def wait_for_leadership(self, timeout: Optional[float] = None) -> bool:
+        """True once this latch leads; False after `timeout` seconds or
+        once closed."""
+        return await self._run_async(self._wait_for_leadership(timeout))
+
+    async def participants(self) -> List[str]:
+        """The participants' identifiers, the leader first. A round trip per participant."""
+        return await self._run_async(self._participants())
+
+    async def close(self) -> None:
+        """Give leadership up and leave (deletes this latch's node)."""
+        await self._run_async(self._close())
 
 
 class Lock(LockBase):

@@ -8,11 +8,12 @@ from .barrier import Barrier, DoubleBarrier
 from .counter import Counter
 from .election import Election
 from .ephemeral import PersistentEphemeralNode
+from .latch import LeaderLatch
 from .lock import Lock, ReadLock, WriteLock
 from .party import Party, ShallowParty
 from .semaphore import Semaphore
 
 __all__ = [
-    "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent", "Lock",
-    "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
+    "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
+    "LeaderLatch", "Lock", "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
 ]

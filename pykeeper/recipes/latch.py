@@ -1,0 +1,180 @@
+"""`LeaderLatch`: be told when this process leads, until closed.
+
+    latch = client.LeaderLatch("/app/leader", identifier="host-3")
+    latch.add_leadership_listener(lambda leading: print("leader" if leading else "follower"))
+    latch.start()                # returns at once; the latch runs in the background
+    latch.wait_for_leadership(timeout=30)
+    latch.is_leader
+    latch.close()                # gives leadership up
+
+Curator's LeaderLatch: each participant is an ephemeral sequential child
+`_c_<guid>-latch-<sequence>` (Curator's protected name) holding its
+identifier; the lowest leads, every other watches the one just before it.
+After a session expiry the latch has lost leadership (listeners: False, and
+the hold listeners "lost") and joins again with a new node, until closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any, Callable, List, Optional
+
+from ..core import operations as ops
+from ..core.steps import Call, Detach, Helper, HelperClient, Signal, WaitForEvent
+from ..protocol.errors import NoNodeException, ZooKeeperException
+from ..protocol.records import CreateFlags
+from .base import Recipe, create_under
+
+log = logging.getLogger("pykeeper")
+
+__all__ = ["LeaderLatchBase", "LeaderLatch"]
+
+_SEQUENCE = re.compile(r"latch-(\d{10})$")
+
+
+class LeaderLatchBase(Recipe):
+    """What both LeaderLatch fronts share: the participant and its keeper."""
+
+    def __init__(self, client: HelperClient, path: str, identifier: Optional[str] = None
+                 ) -> None:
+        super().__init__(client, path)
+        if identifier is not None and not isinstance(identifier, str):
+            raise TypeError(f"identifier must be a str or None, not {identifier!r}")
+        self.identifier = identifier
+        self.data = (identifier or "").encode("utf-8")
+        self.node: Optional[str] = None
+        self.is_leader = False
+        self._changed = Signal()  # fired when leadership is gained or lost
+        self._leadership_listeners: List[Callable[[bool], Any]] = []
+        self._started = False
+        self._closed = False
+
+    def add_leadership_listener(self, listener: Callable[[bool], Any]) -> None:
+        """Call `listener(True)` when this latch becomes leader and
+        `listener(False)` when it stops (on the client's event thread or
+        loop). Never blocks."""
+        if not callable(listener):
+            raise TypeError(f"listener must be callable, not {listener!r}")
+        self._leadership_listeners.append(listener)
+
+    def _set_leader(self, leading: bool) -> None:
+        if leading == self.is_leader:
+            return
+        self.is_leader = leading
+        if leading:
+            self._take_hold()
+        self._changed.fire()
+        for listener in list(self._leadership_listeners):
+            try:
+                listener(leading)
+            except Exception:
+                log.exception("%r: leadership listener %r failed", self, listener)
+
+    def _hold_lost(self) -> None:
+        self.node = None
+        self._set_leader(False)
+
+    def _join(self) -> "Helper[None]":
+        flags = int(CreateFlags.EPHEMERAL) | int(CreateFlags.SEQUENTIAL)
+        created = yield from create_under(self.path, "latch-", self.data, flags)
+        self.node = created.rsplit("/", 1)[1]
+
+    def _start(self) -> "Helper[None]":
+        if self._started:
+            raise RuntimeError(f"{self!r} was started already")
+        self._started = True
+        self._track()
+        yield from self._join()
+        yield Detach()
+        while not self._closed:
+            generation = self._wake.generation
+            if self.client.connected:
+                try:
+                    yield from self._check()
+                except ZooKeeperException:
+                    pass  # (the connection went: the state change wakes us)
+            if not self._closed:
+                yield WaitForEvent(self._wake, None, after=generation)
+
+    def _check(self) -> "Helper[None]":
+        children = yield Call(ops.get_children, self.path)
+        if self.node not in children:
+            self._set_leader(False)
+            yield from self._join()
+            children = yield Call(ops.get_children, self.path)
+        ordered = sorted((int(m.group(1)), c) for c in children
+                         for m in [_SEQUENCE.search(c)] if m is not None)
+        names = [c for _, c in ordered]
+        if self.node not in names:
+            return
+        position = names.index(self.node)
+        if position == 0:
+            self._set_leader(True)
+            return
+        self._set_leader(False)
+        yield Call(ops.exists, f"{self.path}/{names[position - 1]}", self._wake)
+
+    def _wait_for_leadership(self, timeout: Optional[float]) -> "Helper[bool]":
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            generation = self._changed.generation
+            if self.is_leader:
+                return True
+            if self._closed:
+                return False
+            if not (yield WaitForEvent(self._changed, deadline, after=generation)):
+                return self.is_leader
+
+    def _participants(self) -> "Helper[List[str]]":
+        try:
+            children = yield Call(ops.get_children, self.path, retry=True)
+        except NoNodeException:
+            return []
+        ordered = sorted((int(m.group(1)), c) for c in children
+                         for m in [_SEQUENCE.search(c)] if m is not None)
+        out = []
+        for _, child in ordered:
+            try:
+                data, _ = yield Call(ops.get, f"{self.path}/{child}", retry=True)
+            except NoNodeException:
+                continue
+            out.append(data.decode("utf-8", "replace"))
+        return out
+
+    def _close(self) -> "Helper[None]":
+        self._closed = True
+        self._wake.fire()
+        self._changed.fire()
+        node, self.node = self.node, None
+        self._set_leader(False)
+        self._drop_hold()
+        self._untrack()
+        if node is not None:
+            try:
+                yield Call(ops.delete, f"{self.path}/{node}", retry=True)
+            except NoNodeException:
+                pass
+
+
+class LeaderLatch(LeaderLatchBase):
+    """A leader latch. See the module docstring."""
+
+    def start(self) -> None:
+        """Join (one or two round trips) and run in the background. RuntimeError if
+        started twice."""
+        self._start_sync(self._start())
+
+    def wait_for_leadership(self, timeout: Optional[float] = None) -> bool:
+        """True once this latch leads; False after `timeout` seconds or
+        once closed."""
+        return self._run_sync(self._wait_for_leadership(timeout))
+
+    def participants(self) -> List[str]:
+        """The participants' identifiers, the leader first. A round trip per participant."""
+        return self._run_sync(self._participants())
+
+    def close(self) -> None:
+        """Give leadership up and leave (deletes this latch's node)."""
+        self._run_sync(self._close())
