@@ -104,6 +104,8 @@ class LockBase(Recipe):
                     self._count += 1
                     return True
                 generation = self._wake.generation
+            if self._cancelled:
+                raise CancelledError(f"the acquire of {self.path} was cancelled")
             if deadline is not None and time.monotonic() >= deadline:
                 return False
             self._track()
@@ -129,6 +131,9 @@ class LockBase(Recipe):
         what = f"the acquire of {self.path}"
         while True:
             generation = self._wake.generation
+            # (A cancel() that fired before this generation was read wakes no wait below.)
+            if self._cancelled:
+                raise CancelledError(f"the acquire of {self.path} was cancelled")
             children = yield Call(ops.get_children, self.path, retry=True)
             if self.node not in children:
                 # Deleted by someone else (or with a session that ended): start over.

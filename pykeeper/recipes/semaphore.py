@@ -96,6 +96,8 @@ class SemaphoreBase(Recipe):
             session = self.client.session_id
             while True:
                 generation = self._wake.generation
+                if self._cancelled:
+                    raise CancelledError(f"the acquire of {self.path} was cancelled")
                 leases = yield Call(ops.get_children, self.path, self._wake, retry=True)
                 if len(leases) < self.max_leases:
                     try:
