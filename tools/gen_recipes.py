@@ -75,7 +75,6 @@ def _is_driven(text: str) -> bool:
 def _async_method(cls: type, item: ast.FunctionDef, source: str,
                   driven_names: Set[str]) -> List[str]:
     """The coroutine twin of a sync front's method, as source lines."""
-    text = ast.get_source_segment(source, item, padded=True) or ""
     start = min([d.lineno for d in item.decorator_list] + [item.lineno])
     text = "\n".join(source.splitlines()[start - 1:item.end_lineno])
     for other in driven_names - {item.name}:
@@ -178,7 +177,10 @@ def _factory(cls: type, client_type: str, home: str) -> List[str]:
     if len(lines[0]) > 99:
         lines = [f"    def {name}("] + [f"            self,"] + \
             [f"            {p}," for p in parameters] + [f"    ) -> _recipes.{name}:"]
-    lines.append(f'        """A {name} on this client: see {home}.{name}."""')
+    doc = f'        """A {name} on this client: see {home}.{name}."""'
+    if len(doc) > 99:
+        doc = f'        """A {name} on this client: see\n        {home}.{name}."""'
+    lines.append(doc)
     lines.append(f"        return _recipes.{name}(")
     lines.append(f"            cast({client_type}, self), {', '.join(passed)})")
     if len(lines[-1]) > 99:
@@ -196,7 +198,8 @@ def factories_source(fronts: List[type], package: str, client_type: str, home: s
         body += _factory(cls, client_type, home)
     import typing
     typing_names = sorted(n for n in _names(body) if hasattr(typing, n) and n != "cast")
-    head = [HEADER.rstrip(), f'"""{doc.replace("    ", "")}"""', "", "from __future__ import annotations", "",
+    head = [HEADER.rstrip(), f'"""{doc.replace("    ", "")}"""', "",
+            "from __future__ import annotations", "",
             f"from typing import {', '.join(typing_names + ['cast'])}", "",
             "from ..core.steps import " + client_type,
             f"from {package} import recipes as _recipes", "",

@@ -15,5 +15,6 @@ from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
-    "LeaderLatch", "Lock", "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore", "ShallowParty", "WriteLock",
+    "LeaderLatch", "Lock", "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore",
+    "ShallowParty", "WriteLock",
 ]

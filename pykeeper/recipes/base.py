@@ -20,8 +20,9 @@ import asyncio
 import inspect
 import logging
 import threading
+import time
 from enum import Enum
-from typing import Any, Callable, List, Optional, TypeVar, cast
+from typing import Any, Callable, List, Optional, Pattern, TypeVar, cast
 
 from ..core.paths import validate_path
 from ..core import operations as ops
@@ -36,7 +37,10 @@ from ..protocol.errors import (
 log = logging.getLogger("pykeeper")
 T = TypeVar("T")
 
-__all__ = ["HoldEvent", "Recipe", "CancelledError", "ensure_path", "create_under", "owner"]
+__all__ = [
+    "HoldEvent", "Recipe", "CancelledError", "by_sequence", "children_of", "create_under",
+    "deadline", "ensure_path", "identifiers", "owner",
+]
 
 _DISCONNECTED = ("connecting", "associating")
 _CONNECTED = ("connected", "connected_readonly")
@@ -221,6 +225,47 @@ def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str
         except NoNodeException:
             yield from ensure_path(parent)
     raise NoNodeException(f"{parent} kept disappearing while creating {name} in it", parent)
+
+
+def children_of(path: str) -> "Helper[List[str]]":
+    """The names of `path`'s children; [] if there is no such node."""
+    try:
+        children: List[str] = yield Call(ops.get_children, path, retry=True)
+    except NoNodeException:
+        return []
+    return children
+
+
+def by_sequence(children: List[str], pattern: Pattern[str]) -> List[str]:
+    """The children `pattern` matches, ordered by the number its first group
+    captures (the sequence suffix)."""
+    numbered = [(int(m.group(1)), child) for child in children
+                for m in [pattern.search(child)] if m is not None]
+    return [child for _, child in sorted(numbered)]
+
+
+def identifiers(parent: str, names: List[str]) -> "Helper[List[str]]":
+    """The data of each `parent/name`, in order, as text (what contenders,
+    members and holders store); a node gone meanwhile is left out."""
+    found = []
+    for name in names:
+        try:
+            data, _ = yield Call(ops.get, f"{parent}/{name}", retry=True)
+        except NoNodeException:
+            continue
+        found.append(data.decode("utf-8", "replace"))
+    return found
+
+
+def deadline(timeout: Optional[float], blocking: bool = True) -> Optional[float]:
+    """The monotonic time a wait of `timeout` seconds ends (None: never;
+    now if not `blocking`); ValueError for a negative or non-number timeout."""
+    if timeout is not None and (isinstance(timeout, bool)
+                                or not isinstance(timeout, (int, float)) or timeout < 0):
+        raise ValueError(f"timeout must be None or seconds >= 0, not {timeout!r}")
+    if not blocking:
+        return time.monotonic()
+    return None if timeout is None else time.monotonic() + timeout
 
 
 def owner() -> object:

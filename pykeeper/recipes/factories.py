@@ -84,7 +84,8 @@ class RecipeFactories:
             data: bytes = b'',
             sequential: bool = False,
     ) -> _recipes.PersistentEphemeralNode:
-        """A PersistentEphemeralNode on this client: see pykeeper.recipes.PersistentEphemeralNode."""
+        """A PersistentEphemeralNode on this client: see
+        pykeeper.recipes.PersistentEphemeralNode."""
         return _recipes.PersistentEphemeralNode(
             cast(SyncHelperClient, self), path=path, data=data, sequential=sequential)
 

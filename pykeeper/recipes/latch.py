@@ -25,7 +25,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Detach, Helper, HelperClient, Signal, WaitForEvent
 from ..protocol.errors import NoNodeException, ZooKeeperException
 from ..protocol.records import CreateFlags
-from .base import Recipe, create_under
+from .base import Recipe, by_sequence, children_of, create_under, identifiers
 
 log = logging.getLogger("pykeeper")
 
@@ -104,9 +104,7 @@ class LeaderLatchBase(Recipe):
             self._set_leader(False)
             yield from self._join()
             children = yield Call(ops.get_children, self.path)
-        ordered = sorted((int(m.group(1)), c) for c in children
-                         for m in [_SEQUENCE.search(c)] if m is not None)
-        names = [c for _, c in ordered]
+        names = by_sequence(children, _SEQUENCE)
         if self.node not in names:
             return
         position = names.index(self.node)
@@ -128,20 +126,8 @@ class LeaderLatchBase(Recipe):
                 return self.is_leader
 
     def _participants(self) -> "Helper[List[str]]":
-        try:
-            children = yield Call(ops.get_children, self.path, retry=True)
-        except NoNodeException:
-            return []
-        ordered = sorted((int(m.group(1)), c) for c in children
-                         for m in [_SEQUENCE.search(c)] if m is not None)
-        out = []
-        for _, child in ordered:
-            try:
-                data, _ = yield Call(ops.get, f"{self.path}/{child}", retry=True)
-            except NoNodeException:
-                continue
-            out.append(data.decode("utf-8", "replace"))
-        return out
+        children = yield from children_of(self.path)
+        return (yield from identifiers(self.path, by_sequence(children, _SEQUENCE)))
 
     def _close(self) -> "Helper[None]":
         self._closed = True

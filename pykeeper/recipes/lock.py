@@ -35,7 +35,9 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
-from .base import CancelledError, Recipe, create_under, owner
+from .base import (
+    CancelledError, Recipe, by_sequence, children_of, create_under, deadline, identifiers, owner,
+)
 
 __all__ = ["LockBase", "Lock", "ReadLock", "WriteLock"]
 
@@ -86,11 +88,7 @@ class LockBase(Recipe):
 
     def _acquire(self, blocking: bool = True, timeout: Optional[float] = None,
                  ephemeral: bool = True) -> "Helper[bool]":
-        if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
-            raise ValueError(f"timeout must be None or seconds >= 0, not {timeout!r}")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not blocking:
-            deadline = time.monotonic()
+        until = deadline(timeout, blocking)
         me = owner()
         self._cancelled = False
         # One holder per lock object (re-entrant for it); others on this object
@@ -106,15 +104,15 @@ class LockBase(Recipe):
                 generation = self._wake.generation
             if self._cancelled:
                 raise CancelledError(f"the acquire of {self.path} was cancelled")
-            if deadline is not None and time.monotonic() >= deadline:
+            if until is not None and time.monotonic() >= until:
                 return False
             self._track()
-            yield WaitForEvent(self._wake, deadline, after=generation)
+            yield WaitForEvent(self._wake, until, after=generation)
             if self._cancelled:
                 raise CancelledError(f"the acquire of {self.path} was cancelled")
             self._check_session(None, f"the acquire of {self.path}")
         try:
-            acquired = yield from self._contend(deadline, ephemeral)
+            acquired = yield from self._contend(until, ephemeral)
         except BaseException:
             yield from self._give_up()
             raise
@@ -203,20 +201,8 @@ class LockBase(Recipe):
         return True
 
     def _contenders(self) -> "Helper[List[str]]":
-        try:
-            children = yield Call(ops.get_children, self.path, retry=True)
-        except NoNodeException:
-            return []
-        ordered = sorted((int(m.group(1)), child) for child in children
-                         for m in [self._contenders_re.search(child)] if m is not None)
-        identifiers = []
-        for _, child in ordered:
-            try:
-                data, _ = yield Call(ops.get, f"{self.path}/{child}", retry=True)
-            except NoNodeException:
-                continue
-            identifiers.append(data.decode("utf-8", "replace"))
-        return identifiers
+        children = yield from children_of(self.path)
+        return (yield from identifiers(self.path, by_sequence(children, self._contenders_re)))
 
 
 class Lock(LockBase):

@@ -23,7 +23,7 @@ from ..core.paths import validate_path
 from ..core.steps import Call, Helper, HelperClient
 from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import Recipe, ensure_path
+from .base import Recipe, children_of, ensure_path, identifiers
 
 __all__ = ["PartyBase", "Party", "ShallowParty"]
 
@@ -76,30 +76,14 @@ class PartyBase(Recipe):
             return False
         return True
 
-    def _children(self) -> "Helper[List[str]]":
-        try:
-            children: List[str] = yield Call(ops.get_children, self.path, retry=True)
-        except NoNodeException:
-            return []
-        return children
-
     def _count(self) -> "Helper[int]":
         return len((yield from self._members()))
 
     def _members(self) -> "Helper[List[str]]":
-        children = sorted((yield from self._children()))
+        children = sorted((yield from children_of(self.path)))
         if self._SHALLOW:
             return [child[child.find("-") + 1:] for child in children]
-        members = []
-        for child in children:
-            if self._NODE_NAME not in child:
-                continue
-            try:
-                data, _ = yield Call(ops.get, f"{self.path}/{child}", retry=True)
-            except NoNodeException:
-                continue  # (left meanwhile)
-            members.append(data.decode("utf-8", "replace"))
-        return members
+        return (yield from identifiers(self.path, [c for c in children if self._NODE_NAME in c]))
 
 
 class Party(PartyBase):

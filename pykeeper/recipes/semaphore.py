@@ -23,7 +23,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import BadVersionException, NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import CancelledError, Recipe, ensure_path
+from .base import CancelledError, Recipe, children_of, deadline, ensure_path, identifiers
 from .lock import LockBase
 
 __all__ = ["SemaphoreBase", "Semaphore"]
@@ -79,16 +79,13 @@ class SemaphoreBase(Recipe):
                 continue  # another client set it first: compare with theirs
 
     def _acquire(self, blocking: bool, timeout: Optional[float]) -> "Helper[bool]":
-        if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
-            raise ValueError(f"timeout must be None or seconds >= 0, not {timeout!r}")
-        deadline = time.monotonic() if not blocking else (
-            None if timeout is None else time.monotonic() + timeout)
+        until = deadline(timeout, blocking)
         self._cancelled = False
         yield from self._check_max_leases()
         if (yield Call(ops.exists, self.lease_path, retry=True)) is not None:
             self.is_acquired = True
             return True
-        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        left = None if until is None else max(0.0, until - time.monotonic())
         if not (yield from self._queue._acquire(blocking, left, True)):
             return False
         self._track()
@@ -108,9 +105,9 @@ class SemaphoreBase(Recipe):
                     self.is_acquired = True
                     self._take_hold()
                     return True
-                if deadline is not None and time.monotonic() >= deadline:
+                if until is not None and time.monotonic() >= until:
                     return False
-                fired = yield WaitForEvent(self._wake, deadline, after=generation)
+                fired = yield WaitForEvent(self._wake, until, after=generation)
                 if self._cancelled:
                     raise CancelledError(f"the acquire of {self.path} was cancelled")
                 self._check_session(session, f"the acquire of {self.path}")
@@ -134,18 +131,8 @@ class SemaphoreBase(Recipe):
         return True
 
     def _lease_holders(self) -> "Helper[List[str]]":
-        try:
-            children = yield Call(ops.get_children, self.path, retry=True)
-        except NoNodeException:
-            return []
-        holders = []
-        for child in sorted(children):
-            try:
-                data, _ = yield Call(ops.get, f"{self.path}/{child}", retry=True)
-            except NoNodeException:
-                continue
-            holders.append(data.decode("utf-8", "replace"))
-        return holders
+        children = yield from children_of(self.path)
+        return (yield from identifiers(self.path, sorted(children)))
 
 
 class Semaphore(SemaphoreBase):

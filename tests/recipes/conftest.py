@@ -6,8 +6,9 @@ proves both fronts."""
 
 from __future__ import annotations
 
+import threading
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Optional
 
 import pytest
 
@@ -46,3 +47,25 @@ def recipe() -> Callable[..., Any]:
 def path() -> str:
     """A path of this test's own (the recipe makes it)."""
     return "/recipe-" + uuid.uuid4().hex
+
+
+class InThread:
+    """`fn(*args)` run in a thread of its own from now on, keeping what it
+    raised (`error`), for a test that ends a wait from outside."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args))
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., Any], args: Any) -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:  # (the test asserts on it)
+            self.error = exc
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()

@@ -10,6 +10,7 @@ import pytest
 import pykeeper
 
 from ..support import WAIT, AsyncioFacade
+from .conftest import InThread
 
 
 def test_barrier_holds_waiters_until_removed(make_any_client: Callable[..., Any],
@@ -34,25 +35,16 @@ def test_a_closed_client_ends_the_wait(make_any_client: Callable[..., Any],
     recipe(make_any_client(), "Barrier", path).create()
     client = make_any_client()
     waiter = recipe(client, "Barrier", path)
-    errors: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            waiter.wait()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=wait)
-    thread.start()
-    thread.join(0.3)
-    assert thread.is_alive() and not errors
+    waiting = InThread(waiter.wait)
+    waiting.join(0.3)
+    assert waiting.is_alive() and waiting.error is None
     if isinstance(client, AsyncioFacade):
         client._run(client.aio.close())  # (the facade's loop stays up for the fixture)
     else:
         client.close()
-    thread.join(WAIT)
-    assert not thread.is_alive()
-    assert len(errors) == 1 and isinstance(errors[0], pykeeper.ClientClosedException)
+    waiting.join(WAIT)
+    assert not waiting.is_alive()
+    assert isinstance(waiting.error, pykeeper.ClientClosedException)
 
 
 def test_double_barrier_enters_and_leaves_together(

@@ -13,6 +13,7 @@ import pykeeper
 from pykeeper.recipes import CancelledError
 
 from ..support import WAIT, AsyncioFacade
+from .conftest import InThread
 
 
 def off_loop(client: Any, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,20 +86,11 @@ def test_cancel_ends_a_waiting_run(make_any_client: Callable[..., Any],
     thread = threading.Thread(target=leader.run, args=(off_loop(client, release.wait), WAIT))
     thread.start()
     pykeeper.testing.wait_until(lambda: leader.contenders() == ["leader"], WAIT)
-    errors: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            waiter.run(lambda: None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    other = threading.Thread(target=wait)
-    other.start()
+    waiting = InThread(waiter.run, lambda: None)
     pykeeper.testing.wait_until(lambda: len(leader.contenders()) == 2, WAIT)
     waiter.cancel()
-    other.join(WAIT)
-    assert len(errors) == 1 and isinstance(errors[0], CancelledError)
+    waiting.join(WAIT)
+    assert isinstance(waiting.error, CancelledError)
     release.set()
     thread.join(WAIT)
 

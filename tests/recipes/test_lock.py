@@ -12,6 +12,7 @@ from pykeeper.recipes import CancelledError
 from pykeeper.testing import expire_session
 
 from ..support import WAIT, AsyncioFacade, Blocking
+from .conftest import InThread
 
 
 def test_exclusion_and_fair_order(make_any_client: Callable[..., Any],
@@ -25,7 +26,6 @@ def test_exclusion_and_fair_order(make_any_client: Callable[..., Any],
     order: List[str] = []
     inside = []
     lock_of_log = threading.Lock()
-    started = []
 
     def contend(i: int) -> None:
         assert locks[i].acquire(timeout=WAIT)
@@ -94,20 +94,11 @@ def test_timeout_and_cancel(make_any_client: Callable[..., Any],
     waiter = recipe(make_any_client(), "Lock", path)
     assert waiter.acquire(timeout=0.3) is False
     assert len(holder.contenders()) == 1  # the timed-out waiter left no node
-    errors: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            waiter.acquire()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=wait)
-    thread.start()
+    waiting = InThread(waiter.acquire)
     pykeeper.testing.wait_until(lambda: len(holder.contenders()) == 2, WAIT)
     waiter.cancel()
-    thread.join(WAIT)
-    assert len(errors) == 1 and isinstance(errors[0], CancelledError)
+    waiting.join(WAIT)
+    assert isinstance(waiting.error, CancelledError)
     assert len(holder.contenders()) == 1
 
 
@@ -118,21 +109,12 @@ def test_waiter_raises_when_its_session_expires(
     holder.acquire()
     client = make_any_client()
     waiter = recipe(client, "Lock", path)
-    errors: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            waiter.acquire()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=wait)
-    thread.start()
+    waiting = InThread(waiter.acquire)
     pykeeper.testing.wait_until(lambda: len(holder.contenders()) == 2, WAIT)
     expire_session(client, zk_server.hosts)
-    thread.join(WAIT)
-    assert not thread.is_alive()
-    assert len(errors) == 1 and isinstance(errors[0], pykeeper.SessionExpiredException)
+    waiting.join(WAIT)
+    assert not waiting.is_alive()
+    assert isinstance(waiting.error, pykeeper.SessionExpiredException)
 
 
 def test_holder_is_told_it_lost_the_lock(
