@@ -20,23 +20,16 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import uuid
 from typing import List, Optional
 
 from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NodeExistsException, NoNodeException
-from ..protocol.records import CreateFlags
-from .base import Recipe, ensure_path
+from ..protocol.records import CreateFlags, EventType, WatchedEvent
+from .base import Recipe, deadline, ensure_path
 
 __all__ = ["BarrierBase", "Barrier", "DoubleBarrierBase", "DoubleBarrier"]
-
-
-def _deadline(timeout: Optional[float]) -> Optional[float]:
-    if timeout is not None and (isinstance(timeout, bool) or timeout < 0):
-        raise ValueError(f"timeout must be None or seconds >= 0, not {timeout!r}")
-    return None if timeout is None else time.monotonic() + timeout
 
 
 class BarrierBase(Recipe):
@@ -53,7 +46,7 @@ class BarrierBase(Recipe):
         return True
 
     def _wait(self, timeout: Optional[float]) -> "Helper[bool]":
-        deadline = _deadline(timeout)
+        until = deadline(timeout)
         self._track()
         try:
             while True:
@@ -61,7 +54,7 @@ class BarrierBase(Recipe):
                 stat = yield Call(ops.exists, self.path, self._wake, retry=True)
                 if stat is None:
                     return True
-                if not (yield WaitForEvent(self._wake, deadline, after=generation)):
+                if not (yield WaitForEvent(self._wake, until, after=generation)):
                     return False
                 self._check_session(None, f"the wait at the barrier {self.path}")
         finally:
@@ -105,7 +98,7 @@ class DoubleBarrierBase(Recipe):
         return sorted(c for c in children if c != "ready")
 
     def _enter(self, timeout: Optional[float]) -> "Helper[bool]":
-        deadline = _deadline(timeout)
+        until = deadline(timeout)
         yield from ensure_path(self.path)
         mine = f"{self.path}/{self.node_name}"
         try:
@@ -115,11 +108,20 @@ class DoubleBarrierBase(Recipe):
             pass
         session = self.client.session_id
         self.participating = True
+        # `ready` seen made counts even if the first to leave has deleted it
+        # again before this member looks (that member then waits for this one).
+        made: List[WatchedEvent] = []
+
+        def on_ready(event: WatchedEvent) -> None:
+            if event.type == EventType.CREATED:
+                made.append(event)
+            self._wake.fire()
+
         self._track()
         try:
             while True:
                 generation = self._wake.generation
-                if (yield Call(ops.exists, f"{self.path}/ready", self._wake, retry=True)):
+                if made or (yield Call(ops.exists, f"{self.path}/ready", on_ready, retry=True)):
                     return True
                 children = yield Call(ops.get_children, self.path, retry=True)
                 if len(self._members(children)) >= self.num_clients:
@@ -128,7 +130,9 @@ class DoubleBarrierBase(Recipe):
                     except NodeExistsException:
                         pass
                     return True
-                if not (yield WaitForEvent(self._wake, deadline, after=generation)):
+                if not (yield WaitForEvent(self._wake, until, after=generation)):
+                    if made:
+                        return True
                     yield from self._leave_now()
                     return False
                 self._check_session(session, f"entering the barrier {self.path}")
@@ -146,7 +150,7 @@ class DoubleBarrierBase(Recipe):
             pass
 
     def _leave(self, timeout: Optional[float]) -> "Helper[bool]":
-        deadline = _deadline(timeout)
+        until = deadline(timeout)
         try:
             yield Call(ops.delete, f"{self.path}/ready", retry=True)
         except NoNodeException:
@@ -167,7 +171,7 @@ class DoubleBarrierBase(Recipe):
                 stat = yield Call(ops.exists, f"{self.path}/{watched}", self._wake, retry=True)
                 if stat is None:
                     continue
-                if not (yield WaitForEvent(self._wake, deadline, after=generation)):
+                if not (yield WaitForEvent(self._wake, until, after=generation)):
                     return False
                 self._check_session(None, f"leaving the barrier {self.path}")
         finally:

@@ -12,6 +12,7 @@ import pykeeper
 from pykeeper.testing import expire_session
 
 from ..support import WAIT
+from .conftest import InThread
 
 
 def test_at_most_max_leases_holders(make_any_client: Callable[..., Any],
@@ -82,20 +83,12 @@ def test_cancel_and_a_lost_lease(zk_server: Any, make_any_client: Callable[..., 
     holder.add_listener(lambda event: event == "lost" and lost.set())
     holder.acquire()
     waiter = recipe(make_any_client(), "Semaphore", path, "waiter")
-    errors: List[BaseException] = []
-
-    def wait() -> None:
-        try:
-            waiter.acquire()
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=wait)
-    thread.start()
-    thread.join(0.3)
+    waiting = InThread(waiter.acquire)
+    queue = recipe(client, "Lock", path + "-__lock__")  # (where a waiter queues)
+    pykeeper.testing.wait_until(lambda: queue.contenders() == ["waiter"], WAIT)
     waiter.cancel()
-    thread.join(WAIT)
-    assert len(errors) == 1 and isinstance(errors[0], pykeeper.recipes.CancelledError)
+    waiting.join(WAIT)
+    assert isinstance(waiting.error, pykeeper.recipes.CancelledError)
     expire_session(client, zk_server.hosts)
     assert lost.wait(WAIT) and not holder.is_acquired
     assert waiter.acquire(timeout=WAIT)
