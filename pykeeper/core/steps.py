@@ -378,21 +378,37 @@ class AsyncioDriver:
     async def run(self, helper: "Helper[T]", detached: Optional["asyncio.Future[None]"] = None
                   ) -> T:
         """Drive `helper` to its end, awaiting each step; returns what it
-        returns, raises what it raises. `detached`, if given, is resolved
+        returns, raises what it raises. A cancel of the task is thrown into
+        the helper, whose clean-up steps are awaited before CancelledError
+        is raised (a second cancel meanwhile stops that). `detached`, if given, is resolved
         at its `Detach` (or when it ends first, with its error if any)."""
         value: Any = None
         error: Optional[BaseException] = None
+        cancelled: Optional[asyncio.CancelledError] = None
         try:
             while True:
                 try:
                     step = helper.send(value) if error is None else helper.throw(error)
                 except StopIteration as stop:
+                    if cancelled is not None:
+                        raise cancelled
                     return stop.value  # type: ignore[no-any-return]
+                except BaseException:
+                    if cancelled is not None:
+                        raise cancelled  # (whatever its clean-up raised: the task was cancelled)
+                    raise
                 if isinstance(step, Detach) and detached is not None and not detached.done():
                     detached.set_result(None)
                 try:
                     value, error = await self._now(step), None
                 except Exception as exc:
+                    value, error = None, exc
+                except asyncio.CancelledError as exc:
+                    # Thrown in, so the helper's clean-up (deleting its node) runs
+                    # before the task ends cancelled; a second cancel ends it at once.
+                    if cancelled is not None:
+                        raise
+                    cancelled = exc
                     value, error = None, exc
         except asyncio.CancelledError:
             if detached is not None and not detached.done():

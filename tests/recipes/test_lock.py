@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any, Callable, List
 
 import pytest
 
 import pykeeper
+import pykeeper.aio
 from pykeeper.recipes import CancelledError
 from pykeeper.testing import expire_session
 
@@ -193,3 +195,28 @@ def test_bad_arguments_are_refused_before_anything_is_sent(
         recipe(client, "Lock", "/x", 5)
     with pytest.raises(ValueError, match="timeout"):
         recipe(client, "Lock", "/x").acquire(timeout=-1)
+
+
+def test_a_cancelled_asyncio_acquire_deletes_its_node(zk_server: Any, path: str) -> None:
+    """Cancelling the task of a waiting acquire runs the recipe's clean-up:
+    no node of it is left to block the lock."""
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as a, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            holder = a.Lock(path)
+            await holder.acquire()
+            task = asyncio.ensure_future(b.Lock(path).acquire())
+            while True:
+                changed = asyncio.Event()
+                children = await a.get_children(path, watcher=lambda event: changed.set())
+                if len(children) == 2:
+                    break
+                await asyncio.wait_for(changed.wait(), WAIT)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert len(await a.get_children(path)) == 1
+            await holder.release()
+            assert await a.get_children(path) == []
+
+    asyncio.run(main())
