@@ -27,19 +27,20 @@ from typing import Any, Callable, List, Optional, Pattern, TypeVar, cast
 from ..core.paths import validate_path
 from ..core import operations as ops
 from ..core.steps import (
-    AsyncHelperClient, AsyncioDriver, Call, Helper, HelperClient, Relay, Signal,
-    SyncHelperClient, ThreadDriver,
+    AsyncHelperClient, AsyncioDriver, Call, Detach, Helper, HelperClient, Relay, Signal,
+    SyncHelperClient, ThreadDriver, WaitForEvent,
 )
 from ..protocol.errors import (
     ClientClosedException, NodeExistsException, NoNodeException, SessionExpiredException,
+    ZooKeeperException,
 )
 
 log = logging.getLogger("pykeeper")
 T = TypeVar("T")
 
 __all__ = [
-    "HoldEvent", "Recipe", "CancelledError", "by_sequence", "children_of", "create_under",
-    "deadline", "ensure_path", "identifiers", "owner",
+    "HoldEvent", "KeptRecipe", "Recipe", "CancelledError", "by_sequence", "children_of",
+    "create_under", "deadline", "ensure_path", "identifiers", "owner",
 ]
 
 _DISCONNECTED = ("connecting", "associating")
@@ -199,6 +200,49 @@ class Recipe:
         if self._background is None:
             self._background = AsyncioDriver(cast(AsyncHelperClient, self.client))
         await self._background.start(helper)
+
+
+class KeptRecipe(Recipe):
+    """A recipe that, once started, keeps something in place in the
+    background until closed (LeaderLatch, PersistentEphemeralNode): `_first`
+    runs in the caller, then `_check` after every wake while the client is
+    connected. A check that meets a lost connection waits for the state
+    change, which wakes it again."""
+
+    def __init__(self, client: HelperClient, path: str) -> None:
+        super().__init__(client, path)
+        self._started = False
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed
+
+    def _first(self) -> "Helper[None]":
+        raise NotImplementedError
+        yield  # (a generator)
+
+    def _check(self) -> "Helper[None]":
+        raise NotImplementedError
+        yield  # (a generator)
+
+    def _start(self) -> "Helper[None]":
+        if self._started:
+            raise RuntimeError(f"{self!r} was started already")
+        self._started = True
+        self._track()
+        yield from self._first()
+        yield Detach()
+        while not self._closed:
+            generation = self._wake.generation
+            if self.client.connected:
+                try:
+                    yield from self._check()
+                except ZooKeeperException:
+                    pass  # (the connection went: the state change wakes us)
+            if not self._closed:
+                yield WaitForEvent(self._wake, None, after=generation)
 
 
 # -- steps every recipe uses ---------------------------------------------------------------

@@ -20,15 +20,15 @@ import time
 from typing import Any, Optional
 
 from ..core import operations as ops
-from ..core.steps import Call, Detach, Helper, HelperClient, WaitForEvent
-from ..protocol.errors import NodeExistsException, NoNodeException, ZooKeeperException
+from ..core.steps import Call, Helper, HelperClient, WaitForEvent
+from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import Recipe, create_under
+from .base import KeptRecipe, create_under
 
 __all__ = ["PersistentEphemeralNodeBase", "PersistentEphemeralNode"]
 
 
-class PersistentEphemeralNodeBase(Recipe):
+class PersistentEphemeralNodeBase(KeptRecipe):
     """What both fronts share: the node and its keeper."""
 
     def __init__(self, client: HelperClient, path: str, data: bytes = b"",
@@ -39,12 +39,6 @@ class PersistentEphemeralNodeBase(Recipe):
         self.data = data
         self.sequential = sequential
         self.actual_path: Optional[str] = None  # the node made (sequential: with its number)
-        self._started = False
-        self._closed = False
-
-    @property
-    def closed(self) -> bool:
-        return self._closed
 
     def _make(self) -> "Helper[None]":
         parent, _, name = self.path.rpartition("/")
@@ -59,23 +53,13 @@ class PersistentEphemeralNodeBase(Recipe):
             self.actual_path = self.path
         self._take_hold()
 
-    def _start(self) -> "Helper[None]":
-        if self._started:
-            raise RuntimeError(f"{self!r} was started already")
-        self._started = True
-        self._track()
+    def _first(self) -> "Helper[None]":
         yield from self._make()
-        yield Detach()
-        while not self._closed:
-            generation = self._wake.generation
-            if self.client.connected:
-                try:
-                    stat: Any = yield Call(ops.exists, self.actual_path or self.path, self._wake)
-                    if stat is None and not self._closed:
-                        yield from self._make()
-                except ZooKeeperException:
-                    pass  # (the connection went: the state change wakes us)
-            yield WaitForEvent(self._wake, None, after=generation)
+
+    def _check(self) -> "Helper[None]":
+        stat: Any = yield Call(ops.exists, self.actual_path or self.path, self._wake)
+        if stat is None and not self._closed:
+            yield from self._make()
 
     def _wait_for_creation(self, timeout: Optional[float]) -> "Helper[bool]":
         deadline = None if timeout is None else time.monotonic() + timeout

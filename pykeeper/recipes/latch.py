@@ -22,10 +22,10 @@ import time
 from typing import Any, Callable, List, Optional
 
 from ..core import operations as ops
-from ..core.steps import Call, Detach, Helper, HelperClient, Signal, WaitForEvent
-from ..protocol.errors import NoNodeException, ZooKeeperException
+from ..core.steps import Call, Helper, HelperClient, Signal, WaitForEvent
+from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
-from .base import Recipe, by_sequence, children_of, create_under, identifiers
+from .base import KeptRecipe, by_sequence, children_of, create_under, identifiers
 
 log = logging.getLogger("pykeeper")
 
@@ -34,7 +34,7 @@ __all__ = ["LeaderLatchBase", "LeaderLatch"]
 _SEQUENCE = re.compile(r"latch-(\d{10})$")
 
 
-class LeaderLatchBase(Recipe):
+class LeaderLatchBase(KeptRecipe):
     """What both LeaderLatch fronts share: the participant and its keeper."""
 
     def __init__(self, client: HelperClient, path: str, identifier: Optional[str] = None
@@ -48,8 +48,6 @@ class LeaderLatchBase(Recipe):
         self.is_leader = False
         self._changed = Signal()  # fired when leadership is gained or lost
         self._leadership_listeners: List[Callable[[bool], Any]] = []
-        self._started = False
-        self._closed = False
 
     def add_leadership_listener(self, listener: Callable[[bool], Any]) -> None:
         """Call `listener(True)` when this latch becomes leader and
@@ -81,22 +79,8 @@ class LeaderLatchBase(Recipe):
         created = yield from create_under(self.path, "latch-", self.data, flags)
         self.node = created.rsplit("/", 1)[1]
 
-    def _start(self) -> "Helper[None]":
-        if self._started:
-            raise RuntimeError(f"{self!r} was started already")
-        self._started = True
-        self._track()
+    def _first(self) -> "Helper[None]":
         yield from self._join()
-        yield Detach()
-        while not self._closed:
-            generation = self._wake.generation
-            if self.client.connected:
-                try:
-                    yield from self._check()
-                except ZooKeeperException:
-                    pass  # (the connection went: the state change wakes us)
-            if not self._closed:
-                yield WaitForEvent(self._wake, None, after=generation)
 
     def _check(self) -> "Helper[None]":
         children = yield Call(ops.get_children, self.path)
