@@ -131,6 +131,8 @@ def _imports(needed: Set[str], local: Set[str], modules: List[Any]) -> List[str]
         for module in modules:
             if name in vars(module):
                 obj = vars(module)[name]
+                if inspect.ismodule(obj):
+                    continue  # (a parameter named like a module, e.g. `ephemeral`)
                 home = getattr(obj, "__module__", None) or module.__name__
                 if home == "typing" or name in ("Any", "Optional"):
                     import typing
