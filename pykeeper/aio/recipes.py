@@ -7,7 +7,6 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
-from ..recipes import ephemeral
 from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
@@ -114,7 +113,8 @@ class LeaderLatch(LeaderLatchBase):
 
     async def wait_for_leadership(self, timeout: Optional[float] = None) -> bool:
         """True once this latch leads; False after `timeout` seconds or
-        once closed."""
+        once closed. Blocks up to `timeout` (None: until then). ValueError
+        for a negative or non-number timeout."""
         return await self._run_async(self._wait_for_leadership(timeout))
 
     async def participants(self) -> List[str]:
@@ -190,7 +190,8 @@ class PersistentEphemeralNode(PersistentEphemeralNodeBase):
 
     async def wait_for_creation(self, timeout: Optional[float] = None) -> bool:
         """True once the node exists in this client's session; False after
-        `timeout` seconds."""
+        `timeout` seconds (blocks up to that; None: until then). ValueError
+        for a negative or non-number timeout."""
         return await self._run_async(self._wait_for_creation(timeout))
 
     async def set_data(self, data: bytes) -> None:

@@ -16,14 +16,13 @@ leaves two.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Optional
 
 from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import KeptRecipe, create_under
+from .base import KeptRecipe, create_under, deadline
 
 __all__ = ["PersistentEphemeralNodeBase", "PersistentEphemeralNode"]
 
@@ -62,14 +61,14 @@ class PersistentEphemeralNodeBase(KeptRecipe):
             yield from self._make()
 
     def _wait_for_creation(self, timeout: Optional[float]) -> "Helper[bool]":
-        deadline = None if timeout is None else time.monotonic() + timeout
+        until = deadline(timeout)
         while True:
             generation = self._wake.generation
             if self.actual_path is not None:
                 stat = yield Call(ops.exists, self.actual_path, self._wake, retry=True)
                 if stat is not None and stat.ephemeralOwner == self.client.session_id:
                     return True
-            if not (yield WaitForEvent(self._wake, deadline, after=generation)):
+            if not (yield WaitForEvent(self._wake, until, after=generation)):
                 return False
 
     def _set_data(self, data: bytes) -> "Helper[None]":
@@ -105,7 +104,8 @@ class PersistentEphemeralNode(PersistentEphemeralNodeBase):
 
     def wait_for_creation(self, timeout: Optional[float] = None) -> bool:
         """True once the node exists in this client's session; False after
-        `timeout` seconds."""
+        `timeout` seconds (blocks up to that; None: until then). ValueError
+        for a negative or non-number timeout."""
         return self._run_sync(self._wait_for_creation(timeout))
 
     def set_data(self, data: bytes) -> None:

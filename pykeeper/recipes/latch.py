@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Any, Callable, List, Optional
 
 from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, Signal, WaitForEvent
 from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
-from .base import KeptRecipe, by_sequence, children_of, create_under, identifiers
+from .base import KeptRecipe, by_sequence, children_of, create_under, deadline, identifiers
 
 log = logging.getLogger("pykeeper")
 
@@ -99,14 +98,14 @@ class LeaderLatchBase(KeptRecipe):
         yield Call(ops.exists, f"{self.path}/{names[position - 1]}", self._wake)
 
     def _wait_for_leadership(self, timeout: Optional[float]) -> "Helper[bool]":
-        deadline = None if timeout is None else time.monotonic() + timeout
+        until = deadline(timeout)
         while True:
             generation = self._changed.generation
             if self.is_leader:
                 return True
             if self._closed:
                 return False
-            if not (yield WaitForEvent(self._changed, deadline, after=generation)):
+            if not (yield WaitForEvent(self._changed, until, after=generation)):
                 return self.is_leader
 
     def _participants(self) -> "Helper[List[str]]":
@@ -138,7 +137,8 @@ class LeaderLatch(LeaderLatchBase):
 
     def wait_for_leadership(self, timeout: Optional[float] = None) -> bool:
         """True once this latch leads; False after `timeout` seconds or
-        once closed."""
+        once closed. Blocks up to `timeout` (None: until then). ValueError
+        for a negative or non-number timeout."""
         return self._run_sync(self._wait_for_leadership(timeout))
 
     def participants(self) -> List[str]:

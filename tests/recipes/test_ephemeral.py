@@ -43,6 +43,8 @@ def test_sequential_node_and_bad_data(make_any_client: Callable[..., Any],
     node.start()
     assert node.actual_path.rsplit("/", 1)[1].endswith("0000000000")
     assert len(make_client().get_children(path)) == 1
+    with pytest.raises(ValueError, match="timeout"):
+        node.wait_for_creation(-1)
     node.close()
     with pytest.raises(TypeError, match="bytes"):
         recipe(client, "PersistentEphemeralNode", path, "text")

@@ -36,6 +36,8 @@ def test_leadership_passes_on_close_and_on_expiry(
     third.start()
     assert second.participants() == ["first", "second", "third"]
     assert second.wait_for_leadership(0.2) is False
+    with pytest.raises(ValueError, match="timeout"):
+        second.wait_for_leadership("soon")
     expire_session(first_client, zk_server.hosts)
     assert lost_it.wait(WAIT)
     assert second.wait_for_leadership(WAIT)
