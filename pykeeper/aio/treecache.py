@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future
 from typing import Any, List, Optional, Tuple
 
-from ..protocol.errors import TimeoutException
+from ..core import operations as ops
+from ..protocol.errors import TimeoutException, ZooKeeperException
 from ..protocol.records import Stat
 from ..core.steps import AsyncHelperClient, AsyncioDriver
 from ..core.tree_mirror import CHILDREN, DATA, TreeEvent
@@ -101,8 +103,22 @@ class TreeCache(TreeView):
     # -- how this front kicks and announces ---------------------------------------------
 
     def _kick(self) -> None:
-        # Events, replies and this all run on the loop: already in line.
-        self._link.begin_round()
+        # A round begins at the reply of a read sent now: after the SetWatches
+        # reply, so the events the server re-fires on a reconnect are in first.
+        link = self._link
+
+        def on_reply(future: "Future[Any]") -> None:
+            if future.exception() is not None:
+                link.note_round_needed()  # the connection dropped: on_state kicks
+            else:
+                link.begin_round()
+
+        try:
+            future = self.client.start_operation(ops.exists(self.client, self.path))
+        except ZooKeeperException:
+            link.note_round_needed()  # not connected: on_state kicks again
+            return
+        future.add_done_callback(on_reply)
 
     def _announce(self) -> None:
         # One task calls the listeners, event after event, awaiting a
