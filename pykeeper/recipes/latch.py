@@ -56,6 +56,10 @@ class LeaderLatchBase(KeptRecipe):
             raise TypeError(f"listener must be callable, not {listener!r}")
         self._leadership_listeners.append(listener)
 
+    def remove_leadership_listener(self, listener: Callable[[bool], Any]) -> None:
+        """Stop calling `listener`; ValueError if it was not added."""
+        self._leadership_listeners.remove(listener)
+
     def _set_leader(self, leading: bool) -> None:
         if leading == self.is_leader:
             return
@@ -82,20 +86,33 @@ class LeaderLatchBase(KeptRecipe):
         yield from self._join()
 
     def _check(self) -> "Helper[None]":
-        children = yield Call(ops.get_children, self.path)
+        try:
+            children = yield Call(ops.get_children, self.path)
+        except NoNodeException:
+            children = []  # (an admin deleted the path: _join makes it again)
         if self.node not in children:
+            # (deleted by an admin, or the path with it: join again at the end)
             self._set_leader(False)
             yield from self._join()
             children = yield Call(ops.get_children, self.path)
         names = by_sequence(children, _SEQUENCE)
         if self.node not in names:
             return
+        # Watch our own node too: a leader whose node an admin deleted stops
+        # leading (as the next participant starts: no order across clients).
+        mine = yield Call(ops.exists, f"{self.path}/{self.node}", self._wake)
+        if mine is None:
+            self._set_leader(False)
+            self._wake.fire()
+            return
         position = names.index(self.node)
         if position == 0:
             self._set_leader(True)
             return
         self._set_leader(False)
-        yield Call(ops.exists, f"{self.path}/{names[position - 1]}", self._wake)
+        before = yield Call(ops.exists, f"{self.path}/{names[position - 1]}", self._wake)
+        if before is None:
+            self._wake.fire()  # gone since the listing: look again (its watch never fires)
 
     def _wait_for_leadership(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)

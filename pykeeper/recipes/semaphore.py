@@ -95,13 +95,19 @@ class SemaphoreBase(Recipe):
                 generation = self._wake.generation
                 if self._cancelled:
                     raise CancelledError(f"the acquire of {self.path} was cancelled")
-                leases = yield Call(ops.get_children, self.path, self._wake, retry=True)
+                try:
+                    leases = yield Call(ops.get_children, self.path, self._wake, retry=True)
+                    if len(leases) < self.max_leases:
+                        try:
+                            yield Call(ops.create, self.lease_path, self.data, None,
+                                       int(CreateFlags.EPHEMERAL), retry=True)
+                        except NodeExistsException:
+                            pass
+                except NoNodeException:
+                    # (an admin deleted the semaphore: make it again, and look again)
+                    yield from self._check_max_leases()
+                    continue
                 if len(leases) < self.max_leases:
-                    try:
-                        yield Call(ops.create, self.lease_path, self.data, None,
-                                   int(CreateFlags.EPHEMERAL), retry=True)
-                    except NodeExistsException:
-                        pass
                     self.is_acquired = True
                     self._take_hold()
                     return True

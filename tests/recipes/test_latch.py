@@ -56,3 +56,48 @@ def test_leadership_passes_on_close_and_on_expiry(
     assert not first.is_leader
     with pytest.raises(RuntimeError, match="started already"):
         first.start()
+
+
+def test_a_leader_whose_node_an_admin_deleted_stops_leading(
+        make_any_client: Callable[..., Any], make_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    first = recipe(make_any_client(), "LeaderLatch", path, "first")
+    lost_it = threading.Event()
+    told: List[bool] = []
+
+    def on_first(leading: bool) -> None:
+        told.append(leading)
+        if not leading:
+            lost_it.set()
+
+    first.add_leadership_listener(on_first)
+    first.start()
+    assert first.wait_for_leadership(WAIT)
+    second = recipe(make_any_client(), "LeaderLatch", path, "second")
+    second.start()
+    admin = make_client()
+    admin.delete(f"{path}/{first.node}")
+    assert lost_it.wait(WAIT)
+    assert second.wait_for_leadership(WAIT)
+    assert not first.is_leader
+    # The first joined again, at the end of the line.
+    pykeeper.testing.wait_until(lambda: second.participants() == ["second", "first"], WAIT)
+    first.remove_leadership_listener(on_first)
+    with pytest.raises(ValueError):
+        first.remove_leadership_listener(on_first)
+    second.close()
+    assert first.wait_for_leadership(WAIT)
+    assert told == [True, False]  # (removed before it led again)
+    first.close()
+
+
+def test_a_deleted_latch_path_is_made_again(make_any_client: Callable[..., Any],
+                                            make_client: Callable[..., Any],
+                                            recipe: Callable[..., Any], path: str) -> None:
+    latch = recipe(make_any_client(), "LeaderLatch", path, "only")
+    latch.start()
+    assert latch.wait_for_leadership(WAIT)
+    make_client().delete_recursive(path, force=True)
+    pykeeper.testing.wait_until(lambda: latch.participants() == ["only"], WAIT)
+    assert latch.wait_for_leadership(WAIT)
+    latch.close()

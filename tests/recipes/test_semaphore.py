@@ -94,6 +94,26 @@ def test_cancel_and_a_lost_lease(zk_server: Any, make_any_client: Callable[..., 
     assert waiter.acquire(timeout=WAIT)
 
 
+def test_a_waiter_makes_a_deleted_semaphore_again(make_any_client: Callable[..., Any],
+                                                   make_client: Callable[..., Any],
+                                                   recipe: Callable[..., Any], path: str) -> None:
+    holder = recipe(make_any_client(), "Semaphore", path, "holder", max_leases=1)
+    assert holder.acquire()
+    waiter = recipe(make_any_client(), "Semaphore", path, "waiter", max_leases=1)
+    waiting = InThread(waiter.acquire, True, WAIT)
+    queue = recipe(make_any_client(), "Lock", path + "-__lock__")
+    pykeeper.testing.wait_until(lambda: queue.contenders() == ["waiter"], WAIT)
+    admin = make_client()
+    with admin.transaction() as tx:  # an admin cleans up, leases too, at once
+        for lease in admin.get_children(path):
+            tx.delete(f"{path}/{lease}")
+        tx.delete(path)
+    waiting.join(WAIT)
+    assert waiting.error is None and waiter.is_acquired
+    assert waiter.lease_holders() == ["waiter"]
+    assert make_client().get(path)[0] == b"1"
+
+
 def test_kazoo_and_pykeeper_share_the_leases(zk_server: Any,
                                              make_any_client: Callable[..., Any],
                                              recipe: Callable[..., Any], path: str) -> None:
