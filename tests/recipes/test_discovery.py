@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from pykeeper.recipes import HoldEvent, ServiceDiscovery, ServiceInstance, UriPart, UriSpec
-from pykeeper.testing import expire_session, wait_until
+from pykeeper.testing import FaultProxy, expire_session, wait_until
 
 from ..support import WAIT, Recorder
 
@@ -162,6 +162,30 @@ def test_registration_made_again_after_expiry_and_admin_delete(
     discovery.close()
     assert admin.exists(node) is None
     assert not discovery.holding
+
+
+def test_a_lost_connection_suspends_and_the_watch_catches_up(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any],
+        make_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client(zk_proxy.hosts, session_timeout=10.0)
+    discovery = recipe(client, "ServiceDiscovery", path)
+    registrar = ServiceDiscovery(make_client(), path)
+    heard = Recorder()
+    discovery.add_listener(heard)
+    me = discovery.register("api", "10.0.0.1", 1, id="me")
+    seen = Recorder()
+    watch = discovery.watch("api", seen)
+    assert watch.instances == [me]
+    zk_proxy.refuse()
+    assert heard.wait_until(lambda calls: calls == [HoldEvent.SUSPENDED])
+    other = registrar.register("api", "10.0.0.2", 2, id="other")  # (while it cannot see)
+    zk_proxy.heal()
+    assert heard.wait_until(lambda calls: calls == [HoldEvent.SUSPENDED,
+                                                    HoldEvent.RECONNECTED])
+    assert seen.wait_until(lambda calls: bool(calls) and calls[-1] == [me, other])
+    assert discovery.holding
+    registrar.close()
+    discovery.close()
 
 
 def test_watch_sees_join_update_and_leave(
