@@ -40,6 +40,17 @@ CURATOR_POJO = (
     '"val":"test"},"registrationTimeUTC":1325376000000,"serviceType":"PERMANENT",'
     '"uriSpec":null}').encode("utf-8")
 
+# What a Spring Cloud Zookeeper service registers (Curator under it, its
+# payload class named by "@class", Curator's default uri spec).
+CURATOR_SPRING = (
+    b'{"name":"payments","id":"6d4e5121-6c17-4023-8f7b-8922f8b70cae","address":"10.1.2.3",'
+    b'"port":8005,"sslPort":null,"payload":{"@class":'
+    b'"org.springframework.cloud.zookeeper.discovery.ZookeeperInstance","id":"application-1",'
+    b'"name":"payments","metadata":{}},"registrationTimeUTC":1610116500446,'
+    b'"serviceType":"DYNAMIC","uriSpec":{"parts":[{"value":"scheme","variable":true},'
+    b'{"value":"://","variable":false},{"value":"address","variable":true},'
+    b'{"value":":","variable":false},{"value":"port","variable":true}]}}')
+
 
 def test_json_matches_curator_bytes() -> None:
     spec = UriSpec.parse("{a}/b/{c}")
@@ -59,6 +70,15 @@ def test_json_matches_curator_bytes() -> None:
     assert (pojo.address, pojo.port, pojo.ssl_port, pojo.uri_spec) == ("h\u00f6st\t1", None,
                                                                          8443, None)
     assert pojo.to_json() == CURATOR_POJO
+
+    spring = ServiceInstance.from_json(CURATOR_SPRING)
+    assert spring.uri() == "http://10.1.2.3:8005"
+    made = ServiceInstance(
+        "payments", "6d4e5121-6c17-4023-8f7b-8922f8b70cae", "10.1.2.3", 8005, None,
+        {"@class": "org.springframework.cloud.zookeeper.discovery.ZookeeperInstance",
+         "id": "application-1", "name": "payments", "metadata": {}}, 1610116500446,
+        uri_spec=UriSpec.parse("{scheme}://{address}:{port}"))
+    assert made == spring and made.to_json() == CURATOR_SPRING
 
     # Curator's defaults for what is missing: enabled, a DYNAMIC type.
     empty = ServiceInstance.from_json(b"{}")
