@@ -97,6 +97,15 @@ def _value(value: Any, where: str) -> str:
     raise TypeError(f"{where}: {type(value).__name__} is not a JSON value ({value!r})")
 
 
+def _text(value: Any) -> str:
+    """`value` as Java's toString writes it (what UriSpec.build appends)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and math.isfinite(value):
+        return _double(value)
+    return str(value)
+
+
 def _object(fields: List[Tuple[str, str]]) -> str:
     return "{" + ",".join(f'"{name}":{text}' for name, text in fields) + "}"
 
@@ -169,8 +178,7 @@ class UriSpec:
                 out.append(part.value)
             elif known.get(part.value) is not None:
                 value = known[part.value]
-                out.append(("true" if value else "false") if isinstance(value, bool)
-                           else str(value))
+                out.append(_text(value))
         return "".join(out)
 
     def _json(self) -> str:

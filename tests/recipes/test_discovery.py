@@ -99,6 +99,7 @@ def test_uri_spec_builds_like_curator() -> None:
     spec = UriSpec.parse("{one}two-three-{[}four{]}-five{six}")
     assert spec.parts[:3] == (UriPart("one", True), UriPart("two-three-"), UriPart("[", True))
     assert spec.build(None, {"one": 1, "six": 6}) == "1two-three-{four}-five6"
+    assert spec.build(None, {"one": True, "six": 1e7}) == "truetwo-three-{four}-five1.0E7"
     instance = ServiceInstance("foo", "bar", "1.2.3.4", 5, 6, None, 789, "PERMANENT",
                                UriSpec.parse("{scheme}://{address}:{port}:{ssl-port}/{name}/"
                                              "{id}/{registration-time-utc}/{service-type}"))
