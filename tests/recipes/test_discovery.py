@@ -306,3 +306,21 @@ def test_bad_input_raises_before_anything_is_sent(
         discovery.watch("api", "not callable")
     with pytest.raises(ValueError, match="absolute"):
         recipe(client, "ServiceDiscovery", "relative")
+
+
+def test_an_id_held_by_another_session_is_made_once_that_node_goes(
+        make_any_client: Callable[..., Any], make_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    admin = make_client()
+    old = ServiceDiscovery(make_client(), path)  # (a restarted process's old session)
+    old.register("api", "10.0.0.1", 1, id="me")
+    new = recipe(client, "ServiceDiscovery", path)
+    mine = new.register("api", "10.0.0.2", 2, id="me")  # returns; the old node stays
+    assert admin.get(f"{path}/api/me")[0] != mine.to_json() and not new.holding
+    old.close()
+    wait_until(lambda: admin.exists(f"{path}/api/me") is not None
+               and admin.get(f"{path}/api/me")[0] == mine.to_json(), WAIT)
+    wait_until(lambda: new.holding, WAIT)
+    new.close()
+    assert admin.exists(f"{path}/api/me") is None
