@@ -112,6 +112,11 @@ class RecipeFactories:
         return _recipes.Semaphore(
             cast(AsyncHelperClient, self), path=path, identifier=identifier, max_leases=max_leases)
 
+    def ServiceDiscovery(self, base_path: str) -> _recipes.ServiceDiscovery:
+        """A ServiceDiscovery on this client: see pykeeper.aio.ServiceDiscovery."""
+        return _recipes.ServiceDiscovery(
+            cast(AsyncHelperClient, self), base_path=base_path)
+
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
         """A ShallowParty on this client: see pykeeper.aio.ShallowParty."""
         return _recipes.ShallowParty(

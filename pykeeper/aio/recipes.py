@@ -6,10 +6,12 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Union
 from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
+from ..recipes.discovery import ServiceDiscoveryBase, ServiceWatch
+from ..recipes.discovery_format import ServiceInstance, UriPart, UriSpec
 from ..recipes.election import ElectionBase
 from ..recipes.ephemeral import PersistentEphemeralNodeBase
 from ..recipes.latch import LeaderLatchBase
@@ -30,7 +32,12 @@ __all__ = [
     "PersistentEphemeralNode",
     "ReadLock",
     "Semaphore",
+    "ServiceDiscovery",
+    "ServiceInstance",
+    "ServiceWatch",
     "ShallowParty",
+    "UriPart",
+    "UriSpec",
     "WriteLock",
 ]
 
@@ -235,6 +242,72 @@ class Semaphore(SemaphoreBase):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._run_async(self._release())
+
+
+class ServiceDiscovery(ServiceDiscoveryBase):
+    """Service registration and discovery under `base_path`. See the module
+    docstring. Thread-safe; each call is one or a few round trips (listing:
+    one per instance), retried across connection losses."""
+
+    async def register(
+            self, name: str, address: str, port: Optional[int], payload: Any = None,
+            id: Optional[str] = None, ssl_port: Optional[int] = None,
+            service_type: str = "DYNAMIC", uri_spec: Union[str, UriSpec, None] = None,
+    ) -> ServiceInstance:
+        """Register an instance of service `name` (id: a new uuid4 if None;
+        payload: any JSON value; uri_spec: "{scheme}://{address}:{port}" or
+        a UriSpec) and keep it registered until unregistered or closed;
+        returns it once its node is made. TypeError/ValueError for bad input
+        (before anything is sent), ValueError for an id registered already.
+        A node of another session at its path (a restart's old session) is
+        waited out in the background."""
+        instance = self._new_instance(name, address, port, payload, id, ssl_port,
+                                      service_type, uri_spec)
+        await self._start_async(self._register(instance))
+        return instance
+
+    async def update(self, instance: ServiceInstance) -> None:
+        """Replace a registered instance's data (same id, name and type; e.g.
+        `dataclasses.replace(instance, payload=...)`). ValueError if this
+        discovery did not register its id. One round trip."""
+        await self._run_async(self._update(instance))
+
+    async def unregister(self, instance_or_id: Union[ServiceInstance, str]) -> bool:
+        """Delete the instance's node and stop keeping it: True if this
+        discovery had registered it, False if not. One round trip."""
+        return await self._run_async(self._unregister(instance_or_id))
+
+    async def names(self) -> List[str]:
+        """The names of the services under the base path (sorted). One round trip."""
+        return await self._run_async(self._names())
+
+    async def instances(self, name: str) -> List[ServiceInstance]:
+        """The instances of service `name` (by node name; nodes that are not
+        instances are left out); [] if there is none."""
+        return await self._run_async(self._instances(name))
+
+    async def instance(self, name: str, id: str) -> Optional[ServiceInstance]:
+        """The instance `id` of service `name`, or None. ValueError if its
+        node holds no instance. One round trip."""
+        return await self._run_async(self._instance(name, id))
+
+    async def watch(
+            self, name: str, listener: Callable[[List[ServiceInstance]], Any],
+    ) -> ServiceWatch:
+        """Watch service `name`: returns a ServiceWatch once its instances
+        are read (`.instances`); `listener(instances)` is then called (on
+        the client's event thread or loop) with each new list, when an
+        instance joins, leaves or is updated, until `.stop()`, close() or
+        the client's close. A service with no node yet is watched for it."""
+        watch = self._new_watch(name, listener)
+        await self._start_async(self._watch(watch))
+        return watch
+
+    async def close(self) -> None:
+        """Stop the watches and unregister every instance registered here
+        (deleting their nodes, persistent ones too); the first error of a
+        delete is raised after trying them all. Closing twice is one close."""
+        await self._run_async(self._close())
 
 
 class ShallowParty(Party):

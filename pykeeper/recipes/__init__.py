@@ -6,6 +6,8 @@ awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
 from .base import CancelledError, HoldEvent
 from .barrier import Barrier, DoubleBarrier
 from .counter import Counter
+from .discovery import ServiceDiscovery, ServiceWatch
+from .discovery_format import ServiceInstance, UriPart, UriSpec
 from .election import Election
 from .ephemeral import PersistentEphemeralNode
 from .latch import LeaderLatch
@@ -16,5 +18,6 @@ from .semaphore import Semaphore
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
     "LeaderLatch", "Lock", "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore",
-    "ShallowParty", "WriteLock",
+    "ServiceDiscovery", "ServiceInstance", "ServiceWatch", "ShallowParty", "UriPart", "UriSpec",
+    "WriteLock",
 ]

@@ -113,6 +113,11 @@ class RecipeFactories:
         return _recipes.Semaphore(
             cast(SyncHelperClient, self), path=path, identifier=identifier, max_leases=max_leases)
 
+    def ServiceDiscovery(self, base_path: str) -> _recipes.ServiceDiscovery:
+        """A ServiceDiscovery on this client: see pykeeper.recipes.ServiceDiscovery."""
+        return _recipes.ServiceDiscovery(
+            cast(SyncHelperClient, self), base_path=base_path)
+
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
         """A ShallowParty on this client: see pykeeper.recipes.ShallowParty."""
         return _recipes.ShallowParty(
