@@ -7,7 +7,6 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
-from ..recipes import ephemeral
 from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
@@ -15,6 +14,7 @@ from ..recipes.election import ElectionBase
 from ..recipes.ephemeral import PersistentEphemeralNodeBase
 from ..recipes.latch import LeaderLatchBase
 from ..recipes.lock import LockBase
+from ..recipes.partitioner import PartitionState, SetPartitionerBase
 from ..recipes.party import PartyBase
 from ..recipes.semaphore import SemaphoreBase
 
@@ -27,10 +27,12 @@ __all__ = [
     "HoldEvent",
     "LeaderLatch",
     "Lock",
+    "PartitionState",
     "Party",
     "PersistentEphemeralNode",
     "ReadLock",
     "Semaphore",
+    "SetPartitioner",
     "ShallowParty",
     "WriteLock",
 ]
@@ -234,6 +236,41 @@ class Semaphore(SemaphoreBase):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._run_async(self._release())
+
+
+class SetPartitioner(SetPartitionerBase):
+    """A set partitioned among a party's members. See the module docstring.
+    A partitioner may be shared by threads (or tasks): one allocation runs
+    at a time; the state and the share are read from memory."""
+
+    async def start(self) -> None:
+        """Join the party now (making the nodes under `path` as needed), so
+        the others count this member; wait_for_acquire() joins if this was
+        not called. A few round trips. RuntimeError after "failure"."""
+        await self._run_async(self._start())
+
+    async def wait_for_acquire(self, timeout: Optional[float] = 30) -> bool:
+        """Allocate (join if needed, wait until the party has been stable
+        for time_boundary, lock this member's share): True once "acquired";
+        False after `timeout` seconds (None: no limit; the locks taken are
+        given back, the state stays "allocating"), or at once in "release"
+        (call release_set() first) and "failure". Blocks up to `timeout`
+        plus a round trip. Raises CancelledError after cancel(),
+        SessionExpiredException if the session ended (the state is then
+        "failure"), ClientClosedException."""
+        return await self._run_async(self._wait_for_acquire(timeout))
+
+    async def release_set(self) -> None:
+        """Release this member's share (its locks) and go back to
+        "allocating"; nothing in "failure" or while an allocation runs.
+        A round trip per item held."""
+        await self._run_async(self._release_set())
+
+    async def finish(self) -> None:
+        """Release the share and leave the party, for good (state "failure";
+        a waiting wait_for_acquire() returns False). A round trip per item
+        held, and one more."""
+        await self._run_async(self._finish())
 
 
 class ShallowParty(Party):
