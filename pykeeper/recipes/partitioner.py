@@ -302,8 +302,9 @@ class SetPartitionerBase(Recipe):
                             self._set_state(PartitionState.ACQUIRED)
                             done = True
                             return True
+                self._check(session)
                 if self._state is not PartitionState.ALLOCATING:
-                    return False
+                    return False  # (finished meanwhile)
                 yield from self._release_locks()  # (the party changed: settle again)
         finally:
             if not done:
@@ -353,10 +354,10 @@ class SetPartitionerBase(Recipe):
         for item in share:
             lock = LockBase(self.client, f"{self._lock_path}/{item}", self.identifier)
             while True:
+                self._check(session)
                 if version != self._members_version or \
                         self._state is not PartitionState.ALLOCATING:
                     return False
-                self._check(session)
                 now = time.monotonic()
                 if until is not None and now >= until:
                     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, List
 
 import pytest
 from kazoo.client import KazooClient
@@ -13,21 +13,13 @@ from kazoo.recipe.partitioner import SetPartitioner as KazooSetPartitioner
 import pykeeper
 from pykeeper.recipes import CancelledError, PartitionState
 from pykeeper.recipes.partitioner import default_partition
-from pykeeper.testing import expire_session, wait_until
+from pykeeper.testing import FaultProxy, expire_session, wait_until
 
 from ..support import WAIT
+from .test_lock_interop import kazoo  # noqa: F401 (the fixture: a started KazooClient)
 
 ITEMS = [f"item-{i}" for i in range(7)]
 QUICK = {"time_boundary": 0.2, "max_reaction_time": 0.2}
-
-
-@pytest.fixture
-def kazoo(zk_server: Any) -> Iterator[KazooClient]:
-    client = KazooClient(hosts=zk_server.hosts)
-    client.start()
-    yield client
-    client.stop()
-    client.close()
 
 
 def acquire_all(partitioners: List[Any]) -> List[bool]:
@@ -179,11 +171,57 @@ def test_a_taken_share_times_out_or_is_cancelled_holding_nothing(
     greedy.finish()
 
 
+def test_finish_ends_a_waiting_allocation(
+        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    holder = recipe(client, "SetPartitioner", path, ITEMS, identifier="holder", **QUICK)
+    assert holder.wait_for_acquire(WAIT)
+    greedy = recipe(make_any_client(), "SetPartitioner", path, ITEMS, identifier="greedy",
+                    partition_func=lambda me, members, items: items, **QUICK)
+    results: List[Any] = []
+    waiter = threading.Thread(target=lambda: results.append(catch(greedy.wait_for_acquire)))
+    waiter.start()
+    wait_until(lambda: len(lock_holders(client, path, ITEMS[0])) == 2, WAIT)
+    greedy.finish()
+    waiter.join(WAIT)
+    assert results == [False] and greedy.failed
+    assert all(len(lock_holders(client, path, item)) == 1 for item in ITEMS)
+    assert len(client.get_children(f"{path}/party")) == 1
+    holder.finish()
+
+
 def catch(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except Exception as exc:
         return exc
+
+
+def test_a_lost_connection_suspends_and_a_change_meanwhile_means_release(
+        zk_proxy: FaultProxy, make_any_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    a = recipe(make_any_client(zk_proxy.hosts), "SetPartitioner", path, ITEMS,
+               identifier="a", **QUICK)
+    heard: List[str] = []
+    a.add_listener(lambda event: heard.append(str(event)))
+    assert a.wait_for_acquire(WAIT)
+    zk_proxy.drop_all()
+    wait_until(lambda: heard == ["suspended", "reconnected"], WAIT)
+    assert a.acquired and sorted(a) == sorted(ITEMS)  # (the same session: still held)
+    # A member joins while a is cut off: its watch, re-armed, tells it on return.
+    zk_proxy.refuse()
+    zk_proxy.drop_all()
+    wait_until(lambda: heard[-1] == "suspended", WAIT)
+    b = recipe(make_any_client(), "SetPartitioner", path, ITEMS, identifier="b", **QUICK)
+    b.start()
+    zk_proxy.heal()
+    wait_until(lambda: a.release, WAIT)
+    assert heard[-1] == "reconnected"
+    a.release_set()
+    assert acquire_all([a, b]) == [True, True]
+    assert_split([a, b])
+    a.finish()
+    b.finish()
 
 
 def test_a_deleted_member_node_is_made_again(
