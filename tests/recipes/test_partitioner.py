@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Tuple
 
 import pytest
 from kazoo.client import KazooClient
@@ -138,56 +139,44 @@ def a_share(b: Any) -> List[str]:
     return [item for item in ITEMS if item not in list(b)]
 
 
-def test_a_taken_share_times_out_or_is_cancelled_holding_nothing(
-        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+def everything(identifier: str, members: List[str], items: List[Any]) -> List[Any]:
+    """A partition_func claiming the whole set (so it waits for the others)."""
+    return sorted(items)
+
+
+def all_but_the_first(identifier: str, members: List[str], items: List[Any]) -> List[Any]:
+    return sorted(items)[1:]
+
+
+def holder_and_greedy(make_any_client: Callable[..., Any], recipe: Callable[..., Any],
+                      path: str) -> Tuple[Any, Any, Any]:
+    """A client, a member holding all items but the first, and a member (not
+    started) that wants them all: it takes the first, then waits."""
     client = make_any_client()
-    holder = recipe(client, "SetPartitioner", path, ITEMS, identifier="holder", **QUICK)
-    assert holder.wait_for_acquire(WAIT) and sorted(holder) == sorted(ITEMS)
-
-    def everything(identifier: str, members: List[str], items: List[Any]) -> List[Any]:
-        return sorted(items)
-
+    holder = recipe(client, "SetPartitioner", path, ITEMS, identifier="holder",
+                    partition_func=all_but_the_first, **QUICK)
+    assert holder.wait_for_acquire(WAIT) and sorted(holder) == sorted(ITEMS)[1:]
     greedy = recipe(make_any_client(), "SetPartitioner", path, ITEMS, identifier="greedy",
                     partition_func=everything, **QUICK)
-    assert greedy.wait_for_acquire(0.8) is False
-    assert greedy.allocating and list(greedy) == []
-    assert all(len(lock_holders(client, path, item)) == 1 for item in ITEMS)
-    errors: List[Any] = []
-    waiter = threading.Thread(target=lambda: errors.append(catch(greedy.wait_for_acquire)))
-    waiter.start()
-    # Waiting on the first item's lock (a second contender node there).
-    wait_until(lambda: len(lock_holders(client, path, ITEMS[0])) == 2, WAIT)
-    greedy.cancel()
-    waiter.join(WAIT)
-    assert isinstance(errors[0], CancelledError)
-    assert all(len(lock_holders(client, path, item)) == 1 for item in ITEMS)
-    # Once the holder releases, the greedy one gets everything.
-    wait_until(lambda: holder.release, WAIT)
-    thread = threading.Thread(target=lambda: errors.append(greedy.wait_for_acquire(WAIT)))
-    thread.start()
-    holder.finish()
-    thread.join(WAIT)
-    assert errors[1] is True and sorted(greedy) == sorted(ITEMS)
-    greedy.finish()
+    return client, holder, greedy
 
 
-def test_finish_ends_a_waiting_allocation(
-        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
-    client = make_any_client()
-    holder = recipe(client, "SetPartitioner", path, ITEMS, identifier="holder", **QUICK)
-    assert holder.wait_for_acquire(WAIT)
-    greedy = recipe(make_any_client(), "SetPartitioner", path, ITEMS, identifier="greedy",
-                    partition_func=lambda me, members, items: items, **QUICK)
+def waiting(greedy: Any, client: Any, path: str) -> Tuple[threading.Thread, List[Any]]:
+    """greedy.wait_for_acquire() in a thread, once it holds the first item
+    and waits on the second item's lock (a second contender node there);
+    its result or error."""
     results: List[Any] = []
     waiter = threading.Thread(target=lambda: results.append(catch(greedy.wait_for_acquire)))
     waiter.start()
-    wait_until(lambda: len(lock_holders(client, path, ITEMS[0])) == 2, WAIT)
-    greedy.finish()
-    waiter.join(WAIT)
-    assert results == [False] and greedy.failed
-    assert all(len(lock_holders(client, path, item)) == 1 for item in ITEMS)
-    assert len(client.get_children(f"{path}/party")) == 1
-    holder.finish()
+    wait_until(lambda: len(lock_holders(client, path, ITEMS[1])) == 2, WAIT)
+    assert len(lock_holders(client, path, ITEMS[0])) == 1
+    return waiter, results
+
+
+def holding_only_the_holders(client: Any, path: str) -> bool:
+    """The first item's lock free, every other held once (by the holder)."""
+    return lock_holders(client, path, ITEMS[0]) == [] and \
+        all(len(lock_holders(client, path, item)) == 1 for item in ITEMS[1:])
 
 
 def catch(fn: Callable[[], Any]) -> Any:
@@ -195,6 +184,82 @@ def catch(fn: Callable[[], Any]) -> Any:
         return fn()
     except Exception as exc:
         return exc
+
+
+def test_a_taken_share_times_out_or_is_cancelled_holding_nothing(
+        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+    client, holder, greedy = holder_and_greedy(make_any_client, recipe, path)
+    assert greedy.wait_for_acquire(0.8) is False
+    assert greedy.allocating and list(greedy) == []
+    assert holding_only_the_holders(client, path)
+    waiter, results = waiting(greedy, client, path)
+    greedy.cancel()
+    waiter.join(WAIT)
+    assert isinstance(results[0], CancelledError)
+    assert holding_only_the_holders(client, path)
+    # Once the holder leaves, the greedy one gets everything.
+    wait_until(lambda: holder.release, WAIT)
+    thread = threading.Thread(target=lambda: results.append(greedy.wait_for_acquire(WAIT)))
+    thread.start()
+    holder.finish()
+    thread.join(WAIT)
+    assert results[1] is True and sorted(greedy) == sorted(ITEMS)
+    greedy.finish()
+
+
+def test_finish_ends_a_waiting_allocation(
+        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+    client, holder, greedy = holder_and_greedy(make_any_client, recipe, path)
+    waiter, results = waiting(greedy, client, path)
+    greedy.finish()
+    waiter.join(WAIT)
+    assert results == [False] and greedy.failed
+    assert holding_only_the_holders(client, path)
+    assert len(client.get_children(f"{path}/party")) == 1
+    holder.finish()
+
+
+def test_callers_sharing_a_partitioner_share_one_allocation(
+        make_any_client: Callable[..., Any], recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    a = recipe(client, "SetPartitioner", path, ITEMS, identifier="a", **QUICK)
+    assert acquire_all([a, a, a]) == [True, True, True]
+    assert sorted(a) == sorted(ITEMS)
+    assert all(len(lock_holders(client, path, item)) == 1 for item in ITEMS)
+    a.finish()
+
+
+def test_a_cancelled_asyncio_allocation_leaves_no_lock_node(zk_server: Any, path: str) -> None:
+    """Cancelling the task of a waiting wait_for_acquire gives back what it
+    took (its clean-up is awaited) and a later call allocates again."""
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as a, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            holder = a.SetPartitioner(path, ITEMS, identifier="holder",
+                                      partition_func=all_but_the_first, **QUICK)
+            assert await holder.wait_for_acquire(WAIT)
+            greedy = b.SetPartitioner(path, ITEMS, identifier="greedy",
+                                      partition_func=everything, **QUICK)
+            task = asyncio.ensure_future(greedy.wait_for_acquire(WAIT))
+            lock = f"{path}/locks/{ITEMS[1]}"
+            while True:
+                changed = asyncio.Event()
+                children = await a.get_children(lock, watcher=lambda event: changed.set())
+                if len(children) == 2:
+                    break
+                await asyncio.wait_for(changed.wait(), WAIT)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert await a.get_children(f"{path}/locks/{ITEMS[0]}") == []
+            for item in ITEMS[1:]:
+                assert len(await a.get_children(f"{path}/locks/{item}")) == 1
+            assert greedy.allocating
+            await holder.finish()
+            assert await greedy.wait_for_acquire(WAIT) and sorted(greedy) == sorted(ITEMS)
+            await greedy.finish()
+
+    asyncio.run(main())
 
 
 def test_a_lost_connection_suspends_and_a_change_meanwhile_means_release(
