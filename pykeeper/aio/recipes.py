@@ -255,7 +255,7 @@ class SetPartitioner(SetPartitionerBase):
         False after `timeout` seconds (None: no limit; the locks taken are
         given back, the state stays "allocating"), or at once in "release"
         (call release_set() first) and "failure". Blocks up to `timeout`
-        plus a round trip. Raises CancelledError after cancel(),
+        plus the round trips giving back what it took. Raises CancelledError after cancel(),
         SessionExpiredException if the session ended (the state is then
         "failure"), ClientClosedException."""
         return await self._run_async(self._wait_for_acquire(timeout))

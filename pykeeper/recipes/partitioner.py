@@ -116,7 +116,7 @@ class SetPartitionerBase(Recipe):
             except TypeError as exc:
                 raise TypeError(f"the default partition_func sorts the set: its items must "
                                 f"be comparable ({exc})") from None
-        if identifier is None:
+        if identifier is None or identifier == "":
             # kazoo's host-pid, made unique: two members with one identifier get one share.
             identifier = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.time_boundary = _seconds(time_boundary, "time_boundary", True)
@@ -282,6 +282,8 @@ class SetPartitionerBase(Recipe):
     def _allocate(self, until: Optional[float]) -> "Helper[bool]":
         done = False
         try:
+            if self._locks:
+                yield from self._release_locks()  # (left by an earlier call that failed)
             if not self._party.participating:
                 yield from self._join()
             session = self._hold_session
@@ -443,7 +445,7 @@ class SetPartitioner(SetPartitionerBase):
         False after `timeout` seconds (None: no limit; the locks taken are
         given back, the state stays "allocating"), or at once in "release"
         (call release_set() first) and "failure". Blocks up to `timeout`
-        plus a round trip. Raises CancelledError after cancel(),
+        plus the round trips giving back what it took. Raises CancelledError after cancel(),
         SessionExpiredException if the session ended (the state is then
         "failure"), ClientClosedException."""
         return self._run_sync(self._wait_for_acquire(timeout))
