@@ -16,7 +16,7 @@ from pykeeper.recipes import CancelledError, PartitionState
 from pykeeper.recipes.partitioner import default_partition
 from pykeeper.testing import FaultProxy, expire_session, wait_until
 
-from ..support import WAIT
+from ..support import WAIT, AsyncioFacade
 from .test_lock_interop import kazoo  # noqa: F401 (the fixture: a started KazooClient)
 
 ITEMS = [f"item-{i}" for i in range(7)]
@@ -216,6 +216,33 @@ def test_finish_ends_a_waiting_allocation(
     assert results == [False] and greedy.failed
     assert holding_only_the_holders(client, path)
     assert len(client.get_children(f"{path}/party")) == 1
+    holder.finish()
+
+
+@pytest.mark.parametrize("end", ["expire", "close"])
+def test_a_waiting_allocation_ends_with_its_session_or_client(
+        end: str, zk_server: Any, make_any_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    client = make_any_client()
+    holder = recipe(client, "SetPartitioner", path, ITEMS, identifier="holder",
+                    partition_func=all_but_the_first, **QUICK)
+    assert holder.wait_for_acquire(WAIT)
+    greedy_client = make_any_client()
+    greedy = recipe(greedy_client, "SetPartitioner", path, ITEMS, identifier="greedy",
+                    partition_func=everything, **QUICK)
+    waiter, results = waiting(greedy, client, path)
+    if end == "expire":
+        expire_session(greedy_client, zk_server.hosts)
+    elif isinstance(greedy_client, AsyncioFacade):
+        greedy_client._run(greedy_client.aio.close(2.0))  # (the fixture stops its loop)
+    else:
+        greedy_client.close()
+    waiter.join(WAIT)
+    error = pykeeper.SessionExpiredException if end == "expire" else \
+        pykeeper.ClientClosedException
+    assert isinstance(results[0], error), results
+    assert greedy.failed
+    wait_until(lambda: holding_only_the_holders(client, path), WAIT)
     holder.finish()
 
 
