@@ -4,7 +4,7 @@ pykeeper.aio.Lock(client, path)."""
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Union, cast
+from typing import Any, Callable, Iterable, List, Optional, Union, cast
 
 from ..core.steps import AsyncHelperClient
 from . import recipes as _recipes
@@ -116,6 +116,28 @@ class RecipeFactories:
         """A ServiceDiscovery on this client: see pykeeper.aio.ServiceDiscovery."""
         return _recipes.ServiceDiscovery(
             cast(AsyncHelperClient, self), base_path=base_path)
+
+    def SetPartitioner(
+            self,
+            path: str,
+            set: Iterable[Any],
+            partition_func: Optional[Callable[[str, List[str], List[Any]], Iterable[Any]]] = None,
+            identifier: Optional[str] = None,
+            time_boundary: float = 30,
+            max_reaction_time: float = 1,
+            state_change_event: Optional[Any] = None,
+    ) -> _recipes.SetPartitioner:
+        """A SetPartitioner on this client: see pykeeper.aio.SetPartitioner."""
+        return _recipes.SetPartitioner(
+            cast(AsyncHelperClient, self),
+            path=path,
+            set=set,
+            partition_func=partition_func,
+            identifier=identifier,
+            time_boundary=time_boundary,
+            max_reaction_time=max_reaction_time,
+            state_change_event=state_change_event,
+        )
 
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
         """A ShallowParty on this client: see pykeeper.aio.ShallowParty."""

@@ -16,6 +16,7 @@ from ..recipes.election import ElectionBase
 from ..recipes.ephemeral import PersistentEphemeralNodeBase
 from ..recipes.latch import LeaderLatchBase
 from ..recipes.lock import LockBase
+from ..recipes.partitioner import PartitionState, SetPartitionerBase
 from ..recipes.party import PartyBase
 from ..recipes.semaphore import SemaphoreBase
 
@@ -28,6 +29,7 @@ __all__ = [
     "HoldEvent",
     "LeaderLatch",
     "Lock",
+    "PartitionState",
     "Party",
     "PersistentEphemeralNode",
     "ReadLock",
@@ -35,6 +37,7 @@ __all__ = [
     "ServiceDiscovery",
     "ServiceInstance",
     "ServiceWatch",
+    "SetPartitioner",
     "ShallowParty",
     "UriPart",
     "UriSpec",
@@ -308,6 +311,41 @@ class ServiceDiscovery(ServiceDiscoveryBase):
         (deleting their nodes, persistent ones too); the first error of a
         delete is raised after trying them all. Closing twice is one close."""
         await self._run_async(self._close())
+
+
+class SetPartitioner(SetPartitionerBase):
+    """A set partitioned among a party's members. See the module docstring.
+    A partitioner may be shared by threads (or tasks): one allocation runs
+    at a time; the state and the share are read from memory."""
+
+    async def start(self) -> None:
+        """Join the party now (making the nodes under `path` as needed), so
+        the others count this member; wait_for_acquire() joins if this was
+        not called. A few round trips. RuntimeError after "failure"."""
+        await self._run_async(self._start())
+
+    async def wait_for_acquire(self, timeout: Optional[float] = 30) -> bool:
+        """Allocate (join if needed, wait until the party has been stable
+        for time_boundary, lock this member's share): True once "acquired";
+        False after `timeout` seconds (None: no limit; the locks taken are
+        given back, the state stays "allocating"), or at once in "release"
+        (call release_set() first) and "failure". Blocks up to `timeout`
+        plus the round trips giving back what it took. Raises CancelledError after cancel(),
+        SessionExpiredException if the session ended (the state is then
+        "failure"), ClientClosedException."""
+        return await self._run_async(self._wait_for_acquire(timeout))
+
+    async def release_set(self) -> None:
+        """Release this member's share (its locks) and go back to
+        "allocating"; nothing in "failure" or while an allocation runs.
+        A round trip per item held."""
+        await self._run_async(self._release_set())
+
+    async def finish(self) -> None:
+        """Release the share and leave the party, for good (state "failure";
+        a waiting wait_for_acquire() returns False). A round trip per item
+        held, and one more."""
+        await self._run_async(self._finish())
 
 
 class ShallowParty(Party):

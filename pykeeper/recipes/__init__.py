@@ -12,12 +12,13 @@ from .election import Election
 from .ephemeral import PersistentEphemeralNode
 from .latch import LeaderLatch
 from .lock import Lock, ReadLock, WriteLock
+from .partitioner import PartitionState, SetPartitioner
 from .party import Party, ShallowParty
 from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
-    "LeaderLatch", "Lock", "Party", "PersistentEphemeralNode", "ReadLock", "Semaphore",
-    "ServiceDiscovery", "ServiceInstance", "ServiceWatch", "ShallowParty", "UriPart", "UriSpec",
-    "WriteLock",
+    "LeaderLatch", "Lock", "PartitionState", "Party", "PersistentEphemeralNode", "ReadLock",
+    "Semaphore", "ServiceDiscovery", "ServiceInstance", "ServiceWatch", "SetPartitioner",
+    "ShallowParty", "UriPart", "UriSpec", "WriteLock",
 ]

@@ -11,10 +11,21 @@ import uuid
 from typing import Any, Callable, Iterator, Optional
 
 import pytest
+from kazoo.client import KazooClient
 
 import pykeeper
 
 from ..support import AsyncioFacade, Blocking, client_factory
+
+
+@pytest.fixture
+def kazoo(zk_server: Any) -> Iterator[KazooClient]:
+    """A started kazoo client of the shared server (for interop tests); stopped after."""
+    client = KazooClient(hosts=zk_server.hosts)
+    client.start()
+    yield client
+    client.stop()
+    client.close()
 
 
 @pytest.fixture

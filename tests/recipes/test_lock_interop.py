@@ -5,23 +5,13 @@ time)."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import pytest
 from kazoo.client import KazooClient
 
 import pykeeper
 
 from ..support import WAIT
-
-
-@pytest.fixture
-def kazoo(zk_server: Any) -> Iterator[KazooClient]:
-    client = KazooClient(hosts=zk_server.hosts)
-    client.start()
-    yield client
-    client.stop()
-    client.close()
 
 
 def test_kazoo_holder_excludes_pykeeper_and_hands_over_in_order(
