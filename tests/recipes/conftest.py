@@ -6,6 +6,7 @@ proves both fronts."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from typing import Any, Callable, Iterator, Optional
@@ -15,7 +16,7 @@ from kazoo.client import KazooClient
 
 import pykeeper
 
-from ..support import AsyncioFacade, Blocking, client_factory
+from ..support import WAIT, AsyncioFacade, Blocking, client_factory
 
 
 @pytest.fixture
@@ -80,3 +81,14 @@ class InThread:
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+
+async def wait_for_children(client: Any, path: str, count: int) -> None:
+    """(asyncio) Return once `path` has `count` children, waiting on a
+    children watch between looks."""
+    while True:
+        changed = asyncio.Event()
+        children = await client.get_children(path, watcher=lambda event: changed.set())
+        if len(children) == count:
+            return
+        await asyncio.wait_for(changed.wait(), WAIT)

@@ -14,7 +14,7 @@ from pykeeper.recipes import CancelledError
 from pykeeper.testing import expire_session
 
 from ..support import WAIT, AsyncioFacade, Blocking
-from .conftest import InThread
+from .conftest import InThread, wait_for_children
 
 
 def test_exclusion_and_fair_order(make_any_client: Callable[..., Any],
@@ -206,12 +206,7 @@ def test_a_cancelled_asyncio_acquire_deletes_its_node(zk_server: Any, path: str)
             holder = a.Lock(path)
             await holder.acquire()
             task = asyncio.ensure_future(b.Lock(path).acquire())
-            while True:
-                changed = asyncio.Event()
-                children = await a.get_children(path, watcher=lambda event: changed.set())
-                if len(children) == 2:
-                    break
-                await asyncio.wait_for(changed.wait(), WAIT)
+            await wait_for_children(a, path, 2)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task

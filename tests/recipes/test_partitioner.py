@@ -17,6 +17,7 @@ from pykeeper.recipes.partitioner import default_partition
 from pykeeper.testing import FaultProxy, expire_session, wait_until
 
 from ..support import WAIT, AsyncioFacade
+from .conftest import wait_for_children
 
 ITEMS = [f"item-{i}" for i in range(7)]
 QUICK = {"time_boundary": 0.2, "max_reaction_time": 0.2}
@@ -268,12 +269,7 @@ def test_a_cancelled_asyncio_allocation_leaves_no_lock_node(zk_server: Any, path
                                       partition_func=everything, **QUICK)
             task = asyncio.ensure_future(greedy.wait_for_acquire(WAIT))
             lock = f"{path}/locks/{ITEMS[1]}"
-            while True:
-                changed = asyncio.Event()
-                children = await a.get_children(lock, watcher=lambda event: changed.set())
-                if len(children) == 2:
-                    break
-                await asyncio.wait_for(changed.wait(), WAIT)
+            await wait_for_children(a, lock, 2)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
