@@ -59,7 +59,7 @@ class Barrier(BarrierBase):
     async def wait(self, timeout: Optional[float] = None) -> bool:
         """Wait until the gate is open (no node): True then, False after
         `timeout` seconds (None: no limit). Raises ClientClosedException if
-        the client closes meanwhile."""
+        the client closes meanwhile, CancelledError after cancel()."""
         return await self._run_async(self._wait(timeout))
 
 
@@ -87,12 +87,13 @@ class DoubleBarrier(DoubleBarrierBase):
         """Join and wait until `num_clients` have joined: True then; False
         after `timeout` seconds (None: no limit; this member then leaves).
         Raises SessionExpiredException / ClientClosedException if the
-        session ends or the client closes meanwhile."""
+        session ends or the client closes meanwhile, CancelledError after
+        cancel() (this member then leaves)."""
         return await self._run_async(self._enter(timeout))
 
     async def leave(self, timeout: Optional[float] = None) -> bool:
         """Leave and wait until every member has left: True then, False
-        after `timeout` seconds."""
+        after `timeout` seconds. CancelledError after cancel()."""
         return await self._run_async(self._leave(timeout))
 
 

@@ -35,6 +35,11 @@ __all__ = ["BarrierBase", "Barrier", "DoubleBarrierBase", "DoubleBarrier"]
 class BarrierBase(Recipe):
     """What both Barrier fronts share."""
 
+    def cancel(self) -> None:
+        """End a waiting wait() (from any thread or task): it raises
+        CancelledError. Never blocks."""
+        self._cancel()
+
     def _create(self) -> "Helper[None]":
         yield from ensure_path(self.path)
 
@@ -47,16 +52,20 @@ class BarrierBase(Recipe):
 
     def _wait(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)
+        self._cancelled = False
+        what = f"the wait at the barrier {self.path}"
         self._track()
         try:
             while True:
                 generation = self._wake.generation
+                self._check_cancelled(what)
                 stat = yield Call(ops.exists, self.path, self._wake, retry=True)
                 if stat is None:
                     return True
                 if not (yield WaitForEvent(self._wake, until, after=generation)):
                     return False
-                self._check_session(None, f"the wait at the barrier {self.path}")
+                self._check_cancelled(what)
+                self._check_session(None, what)
         finally:
             self._untrack()
 
@@ -75,7 +84,7 @@ class Barrier(BarrierBase):
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Wait until the gate is open (no node): True then, False after
         `timeout` seconds (None: no limit). Raises ClientClosedException if
-        the client closes meanwhile."""
+        the client closes meanwhile, CancelledError after cancel()."""
         return self._run_sync(self._wait(timeout))
 
 
@@ -94,11 +103,17 @@ class DoubleBarrierBase(Recipe):
         self.node_name = uuid.uuid4().hex
         self.participating = False
 
+    def cancel(self) -> None:
+        """End a waiting enter() or leave() (from any thread or task): it raises
+        CancelledError. Never blocks."""
+        self._cancel()
+
     def _members(self, children: List[str]) -> List[str]:
         return sorted(c for c in children if c != "ready")
 
     def _enter(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)
+        self._cancelled = False
         yield from ensure_path(self.path)
         mine = f"{self.path}/{self.node_name}"
         try:
@@ -135,6 +150,7 @@ class DoubleBarrierBase(Recipe):
                         return True
                     yield from self._leave_now()
                     return False
+                self._check_cancelled(f"entering the barrier {self.path}")
                 self._check_session(session, f"entering the barrier {self.path}")
         except BaseException:
             yield from self._leave_now()
@@ -151,6 +167,7 @@ class DoubleBarrierBase(Recipe):
 
     def _leave(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)
+        self._cancelled = False
         try:
             yield Call(ops.delete, f"{self.path}/ready", retry=True)
         except NoNodeException:
@@ -173,6 +190,7 @@ class DoubleBarrierBase(Recipe):
                     continue
                 if not (yield WaitForEvent(self._wake, until, after=generation)):
                     return False
+                self._check_cancelled(f"leaving the barrier {self.path}")
                 self._check_session(None, f"leaving the barrier {self.path}")
         finally:
             self._untrack()
@@ -185,10 +203,11 @@ class DoubleBarrier(DoubleBarrierBase):
         """Join and wait until `num_clients` have joined: True then; False
         after `timeout` seconds (None: no limit; this member then leaves).
         Raises SessionExpiredException / ClientClosedException if the
-        session ends or the client closes meanwhile."""
+        session ends or the client closes meanwhile, CancelledError after
+        cancel() (this member then leaves)."""
         return self._run_sync(self._enter(timeout))
 
     def leave(self, timeout: Optional[float] = None) -> bool:
         """Leave and wait until every member has left: True then, False
-        after `timeout` seconds."""
+        after `timeout` seconds. CancelledError after cancel()."""
         return self._run_sync(self._leave(timeout))

@@ -77,6 +77,7 @@ class Recipe:
         self._suspended = False
         self._guard = threading.Lock()
         self._background: Optional[AsyncioDriver] = None  # holds the recipe's tasks
+        self._cancelled = False  # set by cancel(); a wait starting clears it
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.path!r}>"
@@ -172,6 +173,15 @@ class Recipe:
                 log.exception("%r: listener %r failed on %s", self, listener, event)
 
     # -- checks a waiter makes after each wake ------------------------------------------
+
+    def _cancel(self) -> None:
+        """End this recipe's waits: each raises CancelledError at its next check."""
+        self._cancelled = True
+        self._wake.fire()
+
+    def _check_cancelled(self, what: str) -> None:
+        if self._cancelled:
+            raise CancelledError(f"{what} was cancelled")
 
     def _check_session(self, session: Optional[int], what: str) -> None:
         """Raise if the client closed, or if `session` (the one the waiter's

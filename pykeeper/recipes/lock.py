@@ -36,7 +36,7 @@ from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
 from .base import (
-    CancelledError, Recipe, by_sequence, children_of, create_under, deadline, identifiers, owner,
+    Recipe, by_sequence, children_of, create_under, deadline, identifiers, owner,
 )
 
 __all__ = ["LockBase", "Lock", "ReadLock", "WriteLock"]
@@ -65,7 +65,6 @@ class LockBase(Recipe):
         self.is_acquired = False
         self._holder: Optional[object] = None  # the thread or task holding (or acquiring)
         self._count = 0  # re-entrant acquires by the holder
-        self._cancelled = False
         self._local = threading.Lock()
 
     @staticmethod
@@ -75,8 +74,7 @@ class LockBase(Recipe):
     def cancel(self) -> None:
         """End a waiting acquire (from any thread or task): it raises
         CancelledError. Never blocks."""
-        self._cancelled = True
-        self._wake.fire()
+        self._cancel()
 
     def _hold_lost(self) -> None:
         self.is_acquired = False
@@ -102,14 +100,12 @@ class LockBase(Recipe):
                     self._count += 1
                     return True
                 generation = self._wake.generation
-            if self._cancelled:
-                raise CancelledError(f"the acquire of {self.path} was cancelled")
+            self._check_cancelled(f"the acquire of {self.path}")
             if until is not None and time.monotonic() >= until:
                 return False
             self._track()
             yield WaitForEvent(self._wake, until, after=generation)
-            if self._cancelled:
-                raise CancelledError(f"the acquire of {self.path} was cancelled")
+            self._check_cancelled(f"the acquire of {self.path}")
             self._check_session(None, f"the acquire of {self.path}")
         try:
             acquired = yield from self._contend(until, ephemeral)
@@ -130,8 +126,7 @@ class LockBase(Recipe):
         while True:
             generation = self._wake.generation
             # (A cancel() that fired before this generation was read wakes no wait below.)
-            if self._cancelled:
-                raise CancelledError(f"the acquire of {self.path} was cancelled")
+            self._check_cancelled(f"the acquire of {self.path}")
             children = yield Call(ops.get_children, self.path, retry=True)
             if self.node not in children:
                 # Deleted by someone else (or with a session that ended): start over.
@@ -152,8 +147,7 @@ class LockBase(Recipe):
             stat = yield Call(ops.exists, f"{self.path}/{predecessor}", self._wake, retry=True)
             if stat is not None:
                 fired = yield WaitForEvent(self._wake, deadline, after=generation)
-                if self._cancelled:
-                    raise CancelledError(f"the acquire of {self.path} was cancelled")
+                self._check_cancelled(f"the acquire of {self.path}")
                 self._check_session(session if ephemeral else None, what)
                 if not fired:
                     return False

@@ -23,7 +23,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import BadVersionException, NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import CancelledError, Recipe, children_of, deadline, ensure_path, identifiers
+from .base import Recipe, children_of, deadline, ensure_path, identifiers
 from .lock import LockBase
 
 __all__ = ["SemaphoreBase", "Semaphore"]
@@ -45,14 +45,12 @@ class SemaphoreBase(Recipe):
         self.lease_path = f"{path}/{uuid.uuid4().hex}"
         self._queue = LockBase(client, f"{path}-__lock__", identifier)
         self.is_acquired = False
-        self._cancelled = False
 
     def cancel(self) -> None:
         """End a waiting acquire (it raises CancelledError). From any thread
         or task; never blocks."""
-        self._cancelled = True
         self._queue.cancel()
-        self._wake.fire()
+        self._cancel()
 
     def _hold_lost(self) -> None:
         self.is_acquired = False
@@ -93,8 +91,7 @@ class SemaphoreBase(Recipe):
             session = self.client.session_id
             while True:
                 generation = self._wake.generation
-                if self._cancelled:
-                    raise CancelledError(f"the acquire of {self.path} was cancelled")
+                self._check_cancelled(f"the acquire of {self.path}")
                 try:
                     leases = yield Call(ops.get_children, self.path, self._wake, retry=True)
                     if len(leases) < self.max_leases:
@@ -114,8 +111,7 @@ class SemaphoreBase(Recipe):
                 if until is not None and time.monotonic() >= until:
                     return False
                 fired = yield WaitForEvent(self._wake, until, after=generation)
-                if self._cancelled:
-                    raise CancelledError(f"the acquire of {self.path} was cancelled")
+                self._check_cancelled(f"the acquire of {self.path}")
                 self._check_session(session, f"the acquire of {self.path}")
                 if not fired:
                     return False

@@ -86,3 +86,20 @@ def test_double_barrier_enter_times_out_and_leaves(
     assert client.get_children(path) == []
     with pytest.raises(ValueError, match="num_clients"):
         recipe(client, "DoubleBarrier", path, 0)
+
+
+def test_cancel_ends_a_barrier_wait_and_a_double_barrier_enter(
+        make_any_client: Callable[..., Any], make_client: Callable[..., Any],
+        recipe: Callable[..., Any], path: str) -> None:
+    recipe(make_any_client(), "Barrier", path).create()
+    waiter = recipe(make_any_client(), "Barrier", path)
+    waiting = InThread(waiter.wait, WAIT)
+    admin = make_client()
+    # (A wait that starts clears an earlier cancel(): cancel until it has ended.)
+    pykeeper.testing.wait_until(lambda: waiter.cancel() or not waiting.is_alive(), WAIT)
+    assert isinstance(waiting.error, pykeeper.recipes.CancelledError)
+    double = recipe(make_any_client(), "DoubleBarrier", path + "-double", 2)
+    entering = InThread(double.enter, WAIT)
+    pykeeper.testing.wait_until(lambda: double.cancel() or not entering.is_alive(), WAIT)
+    assert isinstance(entering.error, pykeeper.recipes.CancelledError)
+    assert admin.get_children(path + "-double") == []  # it left
