@@ -7,7 +7,6 @@ Each class here is its sync twin in pykeeper.recipes with every call a coroutine
 from __future__ import annotations
 
 from typing import Any, Callable, List, Optional
-from ..recipes import ephemeral
 from ..recipes.barrier import BarrierBase, DoubleBarrierBase
 from ..recipes.base import CancelledError, HoldEvent
 from ..recipes.counter import CounterBase, Number
