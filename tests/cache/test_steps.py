@@ -54,6 +54,9 @@ class FakeClient:
             future.set_result((op.path.encode(), None))
         return future
 
+    def run_operation(self, op: Any) -> Any:
+        return self.start_operation(op).result()
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         self.queued.append((fn, args))
         fn(*args)
