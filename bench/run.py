@@ -17,6 +17,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -39,6 +40,8 @@ PATH = "/bench/node"
 TREE = "/bench/tree"
 TREE_NODES = 10_000
 DATA = b"x" * 100
+CONTENDERS = 8  # threads on one Lock, each with a client of its own
+CONTENDED = 40  # acquire+release cycles per contender
 
 try:
     import kazoo.client  # type: ignore
@@ -216,6 +219,56 @@ def pipelined(zk: Any, wait: Callable[[Any], Any]) -> Workload:
         PIPELINED, lambda: [wait(f) for f in [zk.get_async(PATH) for _ in range(PIPELINED)]])
 
 
+def contended_lock(clients: List[Any]) -> float:
+    """Acquire+release cycles per second, all threads together: one thread
+    per client, all on one Lock path (each acquisition waits for the
+    release before it: a delete, the next waiter's watch, its
+    get_children). Only the contention is timed, not the connects."""
+    locks = [client.Lock("/bench/contended") for client in clients]
+    start = threading.Barrier(len(locks) + 1)
+    errors: List[BaseException] = []
+
+    def contend(lock: Any) -> None:
+        start.wait()
+        try:
+            for _ in range(CONTENDED):
+                lock.acquire()
+                lock.release()
+        except BaseException as exc:  # (raised again below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=contend, args=(lock,)) for lock in locks]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return len(locks) * CONTENDED / elapsed
+
+
+def pykeeper_contended(hosts: str) -> float:
+    with contextlib.ExitStack() as stack:
+        clients = [stack.enter_context(pykeeper.ZooKeeper(hosts)) for _ in range(CONTENDERS)]
+        return contended_lock(clients)
+
+
+def kazoo_contended(hosts: str) -> float:
+    clients = []
+    try:
+        for _ in range(CONTENDERS):
+            clients.append(kazoo.client.KazooClient(hosts))
+            clients[-1].start()
+        return contended_lock(clients)
+    finally:
+        for client in clients:
+            client.stop()
+            client.close()
+
+
 def pykeeper_cycle(hosts: str) -> None:
     client = pykeeper.ZooKeeper(hosts)
     client.connect()
@@ -227,6 +280,9 @@ def kazoo_cycle(hosts: str) -> None:
     client.start()
     client.stop()
     client.close()
+
+
+LOCK_CONTENDED = f"Lock with {CONTENDERS} contenders (a client each)"
 
 
 def pk_workloads(hosts: str, zk: pykeeper.ZooKeeper) -> Dict[str, Workload]:
@@ -251,6 +307,7 @@ def pk_workloads(hosts: str, zk: pykeeper.ZooKeeper) -> Dict[str, Workload]:
         "connect+close": lambda: rate(
             CYCLES, lambda: [pykeeper_cycle(hosts) for _ in range(CYCLES)]),
         "TreeCache build, nodes/s": lambda: rate(TREE_NODES, build_tree),
+        LOCK_CONTENDED: lambda: pykeeper_contended(hosts),
     }
 
 
@@ -258,6 +315,7 @@ def kazoo_workloads(hosts: str, zk: Any) -> Dict[str, Workload]:
     return {
         "pipelined get (futures)": pipelined(zk, lambda result: result.get()),
         "connect+close": lambda: rate(CYCLES, lambda: [kazoo_cycle(hosts) for _ in range(CYCLES)]),
+        LOCK_CONTENDED: lambda: kazoo_contended(hosts),
     }
 
 

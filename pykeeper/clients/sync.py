@@ -238,16 +238,20 @@ class ZooKeeper(ClientBase, RecipeFactories):
             return run_with_retry(policy, self.wait_until_connected, self._call_once, request)
         return self._call_once(request)
 
-    def _drive(self, op: ops.Operation[T]) -> T:
-        """Run an operation to its answer, blocking on each reply."""
+    def _drive(self, op: ops.Operation[T],
+               call: Optional[Callable[[rq.Request], Any]] = None) -> T:
+        """Run an operation to its answer, blocking on each reply (each
+        request through `call`: by default under the client's retry policy)."""
+        if call is None:
+            call = self._call
         if isinstance(op, rq.Request):
-            answer: T = self._call(op)
+            answer: T = call(op)
             return answer
         try:
             request = next(op)
             while True:
                 try:
-                    result = self._call(request)
+                    result = call(request)
                 except Exception as exc:
                     request = op.throw(exc)
                 else:
@@ -569,6 +573,13 @@ class ZooKeeper(ClientBase, RecipeFactories):
         sent); a Future of its answer, completed on the I/O thread in reply
         order. Never blocks. For helpers (pykeeper.core.steps)."""
         return ops.drive_future(op, self._send)
+
+    def run_operation(self, op: ops.Operation[T]) -> T:
+        """Drive the operation to its answer in the calling thread, never
+        under the client's retry policy; blocks for its round trips (the
+        caller reads its own reply when no other is awaited, as a blocking
+        call does). For helpers (pykeeper.core.steps)."""
+        return self._drive(op, self._call_once)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue fn(*args) on the event thread; False if the client is

@@ -99,6 +99,11 @@ class HelperClient(Protocol):
 class SyncHelperClient(HelperClient, Protocol):
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
+    def run_operation(self, op: Operation) -> Any:
+        """`op`'s answer, driven in the calling thread (blocking, no retry
+        policy of the client's)."""
+        ...
+
 
 class AsyncHelperClient(HelperClient, Protocol):
     async def retry(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any: ...
@@ -313,10 +318,11 @@ class ThreadDriver:
             return None, exc
 
     def _call(self, step: Call) -> Any:
-        # Through the future even on the event thread: a blocking call there
-        # must not run the retry policy unless the helper asked for it.
+        # A blocking call in this thread (it reads its own reply when it can:
+        # no hand-off to the I/O thread and back), under the retry policy
+        # only if the helper asked for it.
         def once() -> Any:
-            return self.client.start_operation(step.operation(self.client)).result()
+            return self.client.run_operation(step.operation(self.client))
         return self.client.retry(once) if step.retry else once()
 
     def _wait(self, step: WaitForEvent) -> bool:

@@ -54,6 +54,9 @@ class FakeClient:
             future.set_result((op.path.encode(), None))
         return future
 
+    def run_operation(self, op: Any) -> Any:
+        return self.start_operation(op).result()
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         self.queued.append((fn, args))
         fn(*args)
@@ -220,3 +223,29 @@ def test_a_helper_waits_on_a_watch_with_the_asyncio_client(zk_server: Any) -> No
             await client.delete(path)
             assert await asyncio.wait_for(waiting, 20) is True
     asyncio.run(main())
+
+
+def test_a_sync_helpers_calls_read_their_own_replies(zk_server: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # (The driver's calls are blocking calls, as zk.get() is, not a hand-off
+    # to the I/O thread and back: a Counter step costs what the calls cost.)
+    path = "/steps-" + uuid.uuid4().hex
+    with pykeeper.ZooKeeper(zk_server.hosts) as client:
+        counter = client.Counter(path)
+        counter.add(1)
+        connection = client._connection
+        read_by: List[threading.Thread] = []
+        original = connection._read_until
+
+        def spy(reply: Any, *claim: Any) -> Any:
+            read_by.append(threading.current_thread())
+            return original(reply, *claim)
+
+        monkeypatch.setattr(connection, "_read_until", spy)
+        for _ in range(100):
+            counter.add(1)
+        assert counter.value == 101
+        # (A caller descheduled past the I/O thread's linger has one call
+        # read by the I/O thread; most must not be.)
+        assert len(read_by) >= 100 and set(read_by) == {threading.current_thread()}
+        client.delete(path)
