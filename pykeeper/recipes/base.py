@@ -267,10 +267,12 @@ def ensure_path(path: str) -> "Helper[None]":
         pass
 
 
-def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str]":
+def create_under(parent: str, name: str, data: bytes, flags: int,
+                 unique: bool = False) -> "Helper[str]":
     """Create `parent/name` (with `flags`; a sequential create is protected
     against a lost reply), making `parent` first if it is missing; returns
-    the path created."""
+    the path created. With `unique` (no other node's name contains `name`),
+    a wait cancelled while the create is in flight deletes what it made."""
     for _ in range(3):
         try:
             created: str = yield Call(ops.create, f"{parent}/{name}", data, None, flags,
@@ -278,7 +280,24 @@ def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str
             return created
         except NoNodeException:
             yield from ensure_path(parent)
+        except Exception:
+            raise
+        except BaseException:
+            # (A cancelled task: its create may have applied, with the reply lost to us.
+            # Our later read on the same session is answered after it.)
+            if unique:
+                yield from _delete_named(parent, name)
+            raise
     raise NoNodeException(f"{parent} kept disappearing while creating {name} in it", parent)
+
+
+def _delete_named(parent: str, name: str) -> "Helper[None]":
+    for child in (yield from children_of(parent)):
+        if name in child:
+            try:
+                yield Call(ops.delete, f"{parent}/{child}", retry=True)
+            except NoNodeException:
+                pass
 
 
 def children_of(path: str) -> "Helper[List[str]]":

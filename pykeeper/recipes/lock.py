@@ -119,7 +119,8 @@ class LockBase(Recipe):
     def _contend(self, deadline: Optional[float], ephemeral: bool) -> "Helper[bool]":
         self._track()
         flags = _EPHEMERAL_SEQUENTIAL if ephemeral else CreateFlags.SEQUENTIAL
-        created = yield from create_under(self.path, self.prefix, self.data, flags)
+        created = yield from create_under(self.path, self.prefix, self.data, flags,
+                                           unique=True)
         self.node = created.rsplit("/", 1)[1]
         session = self.client.session_id
         what = f"the acquire of {self.path}"
@@ -131,7 +132,8 @@ class LockBase(Recipe):
             if self.node not in children:
                 # Deleted by someone else (or with a session that ended): start over.
                 self._check_session(session if ephemeral else None, what)
-                created = yield from create_under(self.path, self.prefix, self.data, flags)
+                created = yield from create_under(self.path, self.prefix, self.data,
+                                                  flags, unique=True)
                 self.node = created.rsplit("/", 1)[1]
                 session = self.client.session_id
                 continue

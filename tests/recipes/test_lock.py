@@ -215,3 +215,25 @@ def test_a_cancelled_asyncio_acquire_deletes_its_node(zk_server: Any, path: str)
             assert await a.get_children(path) == []
 
     asyncio.run(main())
+
+
+def test_an_asyncio_acquire_cancelled_at_any_step_leaves_no_node(
+        zk_server: Any, path: str) -> None:
+    """A cancel that lands while the contender's create is in flight (its
+    reply lost to the task) still deletes the node the create made."""
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as a, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            holder = a.Lock(path)
+            await holder.acquire()
+            for turns in range(12):
+                task = asyncio.ensure_future(b.Lock(path).acquire())
+                for _ in range(turns):
+                    await asyncio.sleep(0)  # (a loop turn, not a timed wait)
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+                assert len(await b.get_children(path)) == 1, f"cancelled after {turns} turns"
+            await holder.release()
+
+    asyncio.run(main())
