@@ -73,6 +73,11 @@ class RecipeFactories:
             extra_lock_patterns=extra_lock_patterns,
         )
 
+    def LockingQueue(self, path: str) -> _recipes.LockingQueue:
+        """A LockingQueue on this client: see pykeeper.aio.LockingQueue."""
+        return _recipes.LockingQueue(
+            cast(AsyncHelperClient, self), path=path)
+
     def Party(self, path: str, identifier: Optional[str] = None) -> _recipes.Party:
         """A Party on this client: see pykeeper.aio.Party."""
         return _recipes.Party(
@@ -87,6 +92,11 @@ class RecipeFactories:
         """A PersistentEphemeralNode on this client: see pykeeper.aio.PersistentEphemeralNode."""
         return _recipes.PersistentEphemeralNode(
             cast(AsyncHelperClient, self), path=path, data=data, sequential=sequential)
+
+    def Queue(self, path: str) -> _recipes.Queue:
+        """A Queue on this client: see pykeeper.aio.Queue."""
+        return _recipes.Queue(
+            cast(AsyncHelperClient, self), path=path)
 
     def ReadLock(
             self,

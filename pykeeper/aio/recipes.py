@@ -18,6 +18,7 @@ from ..recipes.latch import LeaderLatchBase
 from ..recipes.lock import LockBase
 from ..recipes.partitioner import PartitionState, SetPartitionerBase
 from ..recipes.party import PartyBase
+from ..recipes.queue import LockingQueueBase, QueueBase
 from ..recipes.semaphore import SemaphoreBase
 
 __all__ = [
@@ -29,9 +30,11 @@ __all__ = [
     "HoldEvent",
     "LeaderLatch",
     "Lock",
+    "LockingQueue",
     "PartitionState",
     "Party",
     "PersistentEphemeralNode",
+    "Queue",
     "ReadLock",
     "Semaphore",
     "ServiceDiscovery",
@@ -170,6 +173,50 @@ class Lock(LockBase):
         await self._run_async(self._release())
 
 
+class LockingQueue(LockingQueueBase):
+    """A queue whose get leases the item until consume() or release()
+    (kazoo's LockingQueue). See the module docstring. Safe to share between
+    threads, one item at a time per object (use one object per worker);
+    each call is one or a few round trips, retried across connection
+    losses."""
+
+    async def put(self, value: bytes, priority: int = 100) -> None:
+        """Add `value` (bytes) with `priority` (0 first .. 999; 100 by default):
+        exactly once, even when a reply is lost and the put retried. Raises
+        TypeError or ValueError for a bad value or priority, before sending."""
+        await self._run_async(self._put(value, priority))
+
+    async def put_all(self, values: List[bytes], priority: int = 100) -> None:
+        """Add every value of `values` in one transaction (all or none), in
+        order, with `priority`. Raises as put() does, before sending."""
+        await self._run_async(self._put_all(values, priority))
+
+    async def get(self, timeout: Optional[float] = None) -> Optional[bytes]:
+        """The next item, leased to this object (the one it holds already if
+        not consumed or released): blocks until there is one, or `timeout`
+        seconds (None: no limit), then None. Raises CancelledError after
+        cancel(), ClientClosedException if the client closes meanwhile."""
+        return await self._run_async(self._get(timeout))
+
+    async def holds_lock(self) -> bool:
+        """True if this object still holds the lease of its item (a sync and a read)."""
+        return await self._run_async(self._holds_lock())
+
+    async def consume(self) -> bool:
+        """Remove the leased item from the queue: True, or False if this
+        object holds no lease (none taken, or lost with its session)."""
+        return await self._run_async(self._done(consume=True))
+
+    async def release(self) -> bool:
+        """Give the leased item back for another consumer: True, or False if
+        this object holds no lease."""
+        return await self._run_async(self._done(consume=False))
+
+    async def count(self) -> int:
+        """How many items there are, leased ones included."""
+        return await self._run_async(self._count())
+
+
 class Party(PartyBase):
     """A party whose members' identifiers are their nodes' data. See the
     module docstring. Each call is a round trip (listing: one per member)."""
@@ -212,6 +259,35 @@ class PersistentEphemeralNode(PersistentEphemeralNodeBase):
     async def close(self) -> None:
         """Delete the node and stop keeping it. One round trip."""
         await self._run_async(self._close())
+
+
+class Queue(QueueBase):
+    """A queue whose get removes the item (kazoo's Queue). See the module
+    docstring. Safe to share between threads; each call is one or a few
+    round trips, retried across connection losses."""
+
+    async def put(self, value: bytes, priority: int = 100) -> None:
+        """Add `value` (bytes) with `priority` (0 first .. 999; 100 by default):
+        exactly once, even when a reply is lost and the put retried. Raises
+        TypeError or ValueError for a bad value or priority, before sending."""
+        await self._run_async(self._put(value, priority))
+
+    async def put_all(self, values: List[bytes], priority: int = 100) -> None:
+        """Add every value of `values` in one transaction (all or none), in
+        order, with `priority`. Raises as put() does, before sending."""
+        await self._run_async(self._put_all(values, priority))
+
+    async def get(self, block: bool = False, timeout: Optional[float] = None) -> Optional[bytes]:
+        """Take the next item (lowest priority number, then oldest) and
+        return it; None if there is none (kazoo's behaviour), or with
+        `block` after waiting `timeout` seconds (None: no limit) for one.
+        Raises CancelledError after cancel(), ClientClosedException if the
+        client closes during a wait."""
+        return await self._run_async(self._get(block, timeout))
+
+    async def count(self) -> int:
+        """How many items there are."""
+        return await self._run_async(self._count())
 
 
 class ReadLock(Lock):

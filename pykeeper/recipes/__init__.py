@@ -14,11 +14,13 @@ from .latch import LeaderLatch
 from .lock import Lock, ReadLock, WriteLock
 from .partitioner import PartitionState, SetPartitioner
 from .party import Party, ShallowParty
+from .queue import LockingQueue, Queue
 from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
-    "LeaderLatch", "Lock", "PartitionState", "Party", "PersistentEphemeralNode", "ReadLock",
+    "LeaderLatch", "Lock", "LockingQueue", "PartitionState", "Party",
+    "PersistentEphemeralNode", "Queue", "ReadLock",
     "Semaphore", "ServiceDiscovery", "ServiceInstance", "ServiceWatch", "SetPartitioner",
     "ShallowParty", "UriPart", "UriSpec", "WriteLock",
 ]

@@ -73,6 +73,11 @@ class RecipeFactories:
             extra_lock_patterns=extra_lock_patterns,
         )
 
+    def LockingQueue(self, path: str) -> _recipes.LockingQueue:
+        """A LockingQueue on this client: see pykeeper.recipes.LockingQueue."""
+        return _recipes.LockingQueue(
+            cast(SyncHelperClient, self), path=path)
+
     def Party(self, path: str, identifier: Optional[str] = None) -> _recipes.Party:
         """A Party on this client: see pykeeper.recipes.Party."""
         return _recipes.Party(
@@ -88,6 +93,11 @@ class RecipeFactories:
         pykeeper.recipes.PersistentEphemeralNode."""
         return _recipes.PersistentEphemeralNode(
             cast(SyncHelperClient, self), path=path, data=data, sequential=sequential)
+
+    def Queue(self, path: str) -> _recipes.Queue:
+        """A Queue on this client: see pykeeper.recipes.Queue."""
+        return _recipes.Queue(
+            cast(SyncHelperClient, self), path=path)
 
     def ReadLock(
             self,
