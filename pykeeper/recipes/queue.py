@@ -95,6 +95,11 @@ class BaseQueue(Recipe):
         self._ready = False
         self._waiters = 0
 
+    def cancel(self) -> None:
+        """End a waiting get (it raises CancelledError). From any thread or
+        task; never blocks."""
+        self._cancel()
+
     # -- checks made before anything is sent --------------------------------------------
 
     def _item(self, value: Any) -> bytes:
@@ -102,7 +107,7 @@ class BaseQueue(Recipe):
             raise TypeError(f"a queue item must be bytes, not {type(value).__name__}")
         return to_bytes(value, self.client.max_data_size, "a queue item")
 
-    def _entry_request(self, data: bytes, priority: int) -> rq.Request:
+    def _entry_request(self, data: bytes, priority: int) -> rq.Create:
         return rq.Create(f"{self._entries}/entry-{priority:03d}-", data, _OPEN,
                          int(CreateFlags.SEQUENTIAL))
 
@@ -172,21 +177,28 @@ class BaseQueue(Recipe):
         if isinstance(values, (bytes, str)) or not hasattr(values, "__iter__"):
             raise TypeError(f"values must be a list of bytes, not {type(values).__name__}")
         _check_priority(priority)
-        requests = [self._entry_request(self._item(value), priority) for value in values]
-        if not requests:
+        creates = [self._entry_request(self._item(value), priority) for value in values]
+        if not creates:
             return
-        size = sum(len(getattr(r, "data")) + 64 for r in requests)
+        size = sum(len(create.data) + 64 for create in creates)
         if size > self.client.max_data_size:
-            raise ValueError(f"put_all of {len(requests)} items is about {size} bytes, over the "
+            raise ValueError(f"put_all of {len(creates)} items is about {size} bytes, over the "
                              f"{self.client.max_data_size} one transaction may be: split it")
         yield from self._ensure()
-        yield from self._commit(requests)
+        yield from self._commit(list(creates))
 
     def _count(self) -> "Helper[int]":
         yield from self._ensure()
         _, stat = yield Call(ops.get, self._entries, retry=True)
         count: int = stat.numChildren
         return count
+
+    def _untrack_if_idle(self) -> None:
+        """Stop following the client's state once nothing waits or holds."""
+        with self._guard:
+            idle = self._waiters == 0 and not self.holding
+        if idle:
+            self._untrack()
 
     def _wait_for_change(self, generation: int, until: Optional[float], what: str
                          ) -> "Helper[bool]":
@@ -200,9 +212,7 @@ class BaseQueue(Recipe):
         finally:
             with self._guard:
                 self._waiters -= 1
-                idle = self._waiters == 0 and not self.holding
-            if idle:
-                self._untrack()
+            self._untrack_if_idle()
         self._check_cancelled(what)
         self._check_session(None, what)
         return fired
@@ -214,11 +224,6 @@ class QueueBase(BaseQueue):
     def __init__(self, client: HelperClient, path: str) -> None:
         super().__init__(client, path, path, f"{path}.receipts", (path,))
         self._names: List[str] = []  # the items seen at the last listing, in order
-
-    def cancel(self) -> None:
-        """End a waiting get (it raises CancelledError). From any thread or
-        task; never blocks."""
-        self._cancel()
 
     def _get(self, block: bool = False, timeout: Optional[float] = None
              ) -> "Helper[Optional[bytes]]":
@@ -310,11 +315,6 @@ class LockingQueueBase(BaseQueue):
         self.id = uuid.uuid4().hex.encode()  # the lease's data: which consumer holds it
         self.processing_element: Optional[Tuple[str, bytes]] = None  # (entry name, item)
 
-    def cancel(self) -> None:
-        """End a waiting get (it raises CancelledError). From any thread or
-        task; never blocks."""
-        self._cancel()
-
     def _hold_lost(self) -> None:
         self.processing_element = None  # (the lease went with the session)
 
@@ -399,6 +399,7 @@ class LockingQueueBase(BaseQueue):
             pass  # (a retry after our first try applied: only we could delete them)
         self.processing_element = None
         self._drop_hold()
+        self._untrack_if_idle()
         return True
 
 
