@@ -11,7 +11,7 @@ import pykeeper
 
 ROOT = Path(pykeeper.__file__).parent
 # Bottom up; a module may import from its own layer and the ones before it.
-LAYERS = ["protocol", "core", "recipes", "drivers", "clients", "aio", "testing"]
+LAYERS = ["protocol", "core", "recipes", "drivers", "clients", "aio", "testing", "zookeeper"]
 
 
 def _modules() -> Dict[str, Path]:

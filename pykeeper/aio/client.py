@@ -81,7 +81,8 @@ class ZooKeeper(ClientBase, RecipeFactories):
             self._protocol = self._new_protocol()
             self._connection = AsyncioConnection(
                 self.addresses, self._protocol, self._events_for_driver, self.connect_timeout,
-                self.reconnect, ssl_context=self.ssl_context)
+                self.reconnect, ssl_context=self.ssl_context,
+                randomize_hosts=self.randomize_hosts)
             self._set_state(State.CONNECTING)
             self._connection.start()
         try:

@@ -86,7 +86,8 @@ class ClientBase:
                  keyfile_password: Optional[Union[str, bytes]] = None,
                  verify_hostname: Optional[bool] = None,
                  ssl_context: Optional[ssl.SSLContext] = None,
-                 client_id: Optional[Tuple[int, bytes]] = None) -> None:
+                 client_id: Optional[Tuple[int, bytes]] = None,
+                 randomize_hosts: bool = True) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -105,6 +106,7 @@ class ClientBase:
         self.max_data_size = max_data_size
         self._resume_id = _check_client_id(client_id)
         self.can_be_read_only = can_be_read_only
+        self.randomize_hosts = bool(randomize_hosts)
         self.close_timeout = close_timeout
         self.retry_policy = retry
         # TLS: built (and its files read) once, here, so a bad argument

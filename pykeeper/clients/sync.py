@@ -70,7 +70,8 @@ class ZooKeeper(ClientBase, RecipeFactories):
     request the server takes, in bytes (its jute.maxbuffer: 1,048,575 unless
     the server was started with a larger -Djute.maxbuffer); `client_id` (a
     `client_id` saved from another client) resumes that session on the
-    first connect().
+    first connect(). `randomize_hosts` (default True) shuffles the hosts
+    once per connect(); False tries them in the order given.
     """
 
     def _setup(self) -> None:
@@ -84,13 +85,13 @@ class ZooKeeper(ClientBase, RecipeFactories):
 
     # -- lifecycle -------------------------------------------------------------
 
-    def connect(self, timeout: Optional[float] = 15.0) -> None:
-        """Start the client and wait until it has a session, and the
-        listeners and `on_state` hooks have been told `connected`.
+    def start(self) -> None:
+        """Start connecting in the background and return at once; listeners
+        and `on_state` hear `connected` when a server gives a session.
 
-        Blocks at most `timeout` seconds (None: until connected). Raises
-        TimeoutException, after closing the client again, when no server
-        gave a session in time. Calling it on a connected client does nothing.
+        Never blocks on the network. Calling it on a started client does
+        nothing; on a client whose connection gave up (auth failed, or the
+        session expired with reconnect off) it closes that and starts over.
         """
         with self._lock:
             stale = self._connection is not None and not self._connection.alive
@@ -105,9 +106,20 @@ class ZooKeeper(ClientBase, RecipeFactories):
                 self._changes_made = self._changes_told = 0
                 self._connection = ThreadedConnection(
                     self.addresses, self._protocol, self._events_for_driver, self.connect_timeout,
-                    self.reconnect, ssl_context=self.ssl_context)
+                    self.reconnect, ssl_context=self.ssl_context,
+                    randomize_hosts=self.randomize_hosts)
                 self._set_state_locked(State.CONNECTING)
                 self._connection.start()
+
+    def connect(self, timeout: Optional[float] = 15.0) -> None:
+        """Start the client and wait until it has a session, and the
+        listeners and `on_state` hooks have been told `connected`.
+
+        Blocks at most `timeout` seconds (None: until connected). Raises
+        TimeoutException, after closing the client again, when no server
+        gave a session in time. Calling it on a connected client does nothing.
+        """
+        self.start()
         try:
             self.wait_until_connected(timeout)
         except TimeoutException as exc:

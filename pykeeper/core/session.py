@@ -244,13 +244,13 @@ class Session:
 
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool,
-                 guard: Optional[ContextManager[Any]] = None) -> None:
+                 guard: Optional[ContextManager[Any]] = None, shuffle: bool = True) -> None:
         self.protocol = protocol
         self.handler = handler
         self.connect_timeout = connect_timeout
         self.reconnect = reconnect
         self.guard: ContextManager[Any] = guard if guard is not None else contextlib.nullcontext()
-        self.rotation = HostRotation(addresses)
+        self.rotation = HostRotation(addresses, shuffle)
         self.live = Liveness()
         self.state = "idle"
         self.address: Optional[Address] = None  # of the current (or last) connection

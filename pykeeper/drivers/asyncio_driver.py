@@ -71,11 +71,13 @@ class AsyncioConnection:
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool = True,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None,
+                 randomize_hosts: bool = True) -> None:
         self.protocol = protocol
         self.ssl_context = ssl_context
         self.handler = handler
-        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect)
+        self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
+                               shuffle=randomize_hosts)
         self.max_in_flight = max_in_flight
         self._transport: Optional[asyncio.Transport] = None
         self._stream: Optional[_Stream] = None

@@ -96,13 +96,14 @@ class ThreadedConnection:
     def __init__(self, addresses: List[Address], protocol: ClientProtocol, handler: Handler,
                  connect_timeout: float, reconnect: bool = True,
                  max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
-                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
+                 ssl_context: Optional[ssl.SSLContext] = None,
+                 randomize_hosts: bool = True) -> None:
         self.protocol = protocol
         self.ssl_context = ssl_context
         self.handler = handler
         self._lock = threading.Lock()
         self.session = Session(addresses, protocol, handler, connect_timeout, reconnect,
-                               guard=self._lock)
+                               guard=self._lock, shuffle=randomize_hosts)
         self.max_in_flight = max_in_flight
         self._room = threading.Condition(self._lock)
         self._stream: Optional[SocketStream] = None  # the current connection's

@@ -28,7 +28,8 @@ MODULES = [
     "pykeeper.protocol.errors", "pykeeper.protocol.jute", "pykeeper.protocol.records",
     "pykeeper.protocol.requests", "pykeeper.protocol.watches", "pykeeper.testing",
     "pykeeper.testing.pytest_plugin", "pykeeper.testing.server", "pykeeper.testing.ensemble",
-    "pykeeper.testing.proxy",
+    "pykeeper.testing.proxy", "pykeeper.zookeeper", "pykeeper.zookeeper.constants",
+    "pykeeper.zookeeper.convert", "pykeeper.zookeeper.handles",
 ]
 
 
