@@ -40,6 +40,8 @@ def parse_acls(acls: Any) -> List[ACL]:
         raise InvalidACLException(
             f"invalid acl: a list of {{'perms', 'scheme', 'id'}} dicts is needed, "
             f"not {type(acls).__name__}")
+    if not acls:
+        raise InvalidACLException("invalid acl: the list is empty (a node needs an entry)")
     parsed = []
     for index, entry in enumerate(acls):
         if not isinstance(entry, Mapping):
