@@ -244,3 +244,17 @@ def test_init_ssl_without_the_client_certificate_never_connects(zk_tls_server: A
 def test_init_ssl_with_bad_files_is_bad_arguments(cert_string: str, what: str) -> None:
     with pytest.raises(zookeeper.BadArgumentsException, match=what):
         zookeeper.init_ssl("127.0.0.1:2281", cert_string)
+
+
+def test_a_call_in_flight_when_the_connection_dies_is_connection_loss(
+        zk_proxy: Any, open_handle: Opener, base: str) -> None:
+    handle, watcher = open_handle(zk_proxy.hosts, 1500)
+    done = Recorder()
+    zk_proxy.blackhole()  # (the server stops answering: the client drops the connection)
+    zookeeper.aget(handle, base, None, done)
+    with pytest.raises(zookeeper.ConnectionLossException):
+        zookeeper.get(handle, base)
+    assert done.wait_for(1) and done.calls[0][1] == zookeeper.CONNECTIONLOSS
+    zk_proxy.heal()
+    wait_connected(watcher, handle, 2)
+    assert zookeeper.get(handle, base)[0] == ""
