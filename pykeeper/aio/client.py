@@ -186,12 +186,13 @@ class ZooKeeper(ClientBase, RecipeFactories):
 
     # -- driving operations ------------------------------------------------------------
 
-    def _send(self, request: rq.Request) -> "Future[Any]":
+    def _send(self, request: rq.Request,
+              future: Optional["Future[Any]"] = None) -> "Future[Any]":
         connection = self._connection
         if connection is None:
             raise ClientClosedException("the client is not connected: call connect() first")
-        future: Future[Any] = connection.send_now(request)
-        return future
+        sent: Future[Any] = connection.send_now(request, future)
+        return sent
 
     async def _call(self, request: rq.Request) -> Any:
         connection = self._connection
@@ -366,11 +367,12 @@ class ZooKeeper(ClientBase, RecipeFactories):
 
     # -- the helper interface (pykeeper.core.steps.HelperClient) ------------------------------
 
-    def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
+    def start_operation(self, op: ops.Operation[Any],
+                        future: Optional["Future[Any]"] = None) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
-        sent); a Future of its answer, completed on the event loop in reply
-        order. Never blocks. For helpers (pykeeper.core.steps)."""
-        return ops.drive_future(op, self._send)
+        sent); a Future of its answer (`future`, if given), completed on the
+        event loop in reply order. Never blocks. For helpers (pykeeper.core.steps)."""
+        return ops.drive_future(op, self._send, future)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:
         """Queue fn(*args) on the event loop (thread-safe); False if the

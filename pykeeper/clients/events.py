@@ -26,11 +26,19 @@ class EventThread:
 
     def __init__(self, name: str = "pykeeper-events") -> None:
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def put(self, fn: Callable[..., Any], *args: Any) -> None:
-        self._queue.put((fn, args))
+    def put(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue fn(*args); False (and nothing queued) once stop() was called,
+        since nothing queued after the stop would run."""
+        with self._lock:
+            if self._stopped:
+                return False
+            self._queue.put((fn, args))
+        return True
 
     def _run(self) -> None:
         while True:
@@ -46,7 +54,10 @@ class EventThread:
     def stop(self, timeout: Optional[float]) -> None:
         """Run what is queued, then stop; waits at most `timeout` seconds
         (not at all when called from a callback)."""
-        self._queue.put(_STOP)
+        with self._lock:
+            if not self._stopped:
+                self._stopped = True
+                self._queue.put(_STOP)
         if threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 

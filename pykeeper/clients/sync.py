@@ -236,13 +236,14 @@ class ZooKeeper(ClientBase, RecipeFactories):
 
     # -- sending ----------------------------------------------------------------
 
-    def _send(self, request: rq.Request) -> "Future[Any]":
+    def _send(self, request: rq.Request,
+              future: Optional["Future[Any]"] = None) -> "Future[Any]":
         connection = self._connection
         if connection is None:
             raise ClientClosedException(
                 "the client is not connected: call connect() first")
-        future: Future[Any] = connection.send(request)
-        return future
+        sent: Future[Any] = connection.send(request, future)
+        return sent
 
     def _call(self, request: rq.Request) -> Any:
         policy = self.retry_policy
@@ -580,11 +581,14 @@ class ZooKeeper(ClientBase, RecipeFactories):
 
     # -- the helper interface (pykeeper.core.steps.HelperClient) ------------------------------
 
-    def start_operation(self, op: ops.Operation[Any]) -> "Future[Any]":
+    def start_operation(self, op: ops.Operation[Any],
+                        future: Optional["Future[Any]"] = None) -> "Future[Any]":
         """Send the operation's first request now (raises if it cannot be
-        sent); a Future of its answer, completed on the I/O thread in reply
-        order. Never blocks. For helpers (pykeeper.core.steps)."""
-        return ops.drive_future(op, self._send)
+        sent); a Future of its answer (`future`, if given: callbacks
+        attached to it first run on the I/O thread, in reply order, even
+        for a reply that comes at once). Blocks only while 1,000 requests
+        await replies. For helpers (pykeeper.core.steps)."""
+        return ops.drive_future(op, self._send, future)
 
     def run_operation(self, op: ops.Operation[T]) -> T:
         """Drive the operation to its answer in the calling thread, never
@@ -597,10 +601,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
         """Queue fn(*args) on the event thread; False if the client is
         closed. Never blocks. For helpers (pykeeper.core.steps)."""
         events = self._events
-        if events is None:
-            return False
-        events.put(fn, *args)
-        return True
+        return events is not None and events.put(fn, *args)
 
     # -- the future twins ----------------------------------------------------------------
 

@@ -82,31 +82,42 @@ def check_watcher(watcher: Any) -> None:
         raise TypeError(f"watcher must be callable, not {type(watcher).__name__}")
 
 
-def drive_future(op: Operation[T], send: Callable[[rq.Request], Future[Any]]) -> Future[T]:
-    """Start `op`; a Future of its answer. `send(request)` returns a Future
-    of the request's reply.
+# send(request, future): send `request`, its reply to resolve `future` (a
+# new Future if None); returns that future.
+Send = Callable[[rq.Request, Optional["Future[Any]"]], "Future[Any]"]
+
+
+def drive_future(op: Operation[T], send: Send,
+                 outer: Optional["Future[T]"] = None) -> Future[T]:
+    """Start `op`; a Future of its answer (`outer`, if given: a caller that
+    attached its callbacks first has them run where the answer is made, on
+    the driver's I/O thread or loop, in reply order).
 
     The first request is sent from the calling thread (so bad arguments or
     a client that cannot send raise here); later steps run in the reply
-    callbacks, on the driver's I/O thread or loop, and only send.
+    callbacks, on the driver's I/O thread or loop, and only send. Each
+    reply's callback is attached before its request goes out, so a reply
+    that comes at once is still handled there.
     """
     if isinstance(op, rq.Request):
-        first_reply: Future[T] = send(op)
+        first_reply: Future[T] = send(op, outer)
         return first_reply
-    outer: Future[T] = Future()
+    if outer is None:
+        outer = Future()
+    result: Future[T] = outer
 
     def step(value: Any = None, error: Optional[BaseException] = None) -> None:
         while True:
             try:
                 request = op.send(value) if error is None else op.throw(error)
             except StopIteration as stop:
-                resolve(outer, stop.value)
+                resolve(result, stop.value)
                 return
             except BaseException as exc:
-                resolve(outer, error=exc)
+                resolve(result, error=exc)
                 return
             try:
-                send(request).add_done_callback(on_reply)
+                send(request, _replying(on_reply))
             except BaseException as exc:
                 value, error = None, exc
                 continue
@@ -119,10 +130,16 @@ def drive_future(op: Operation[T], send: Callable[[rq.Request], Future[Any]]) ->
     try:
         first = next(op)
     except StopIteration as stop:
-        resolve(outer, stop.value)
-        return outer
-    send(first).add_done_callback(on_reply)
-    return outer
+        resolve(result, stop.value)
+        return result
+    send(first, _replying(on_reply))
+    return result
+
+
+def _replying(on_reply: Callable[["Future[Any]"], None]) -> "Future[Any]":
+    reply: Future[Any] = Future()
+    reply.add_done_callback(on_reply)
+    return reply
 
 
 # -- reads -------------------------------------------------------------------------

@@ -78,10 +78,12 @@ class HelperClient(Protocol):
 
     def remove_listener(self, listener: Callable[[Any], Any]) -> None: ...
 
-    def start_operation(self, op: Operation) -> "Future[Any]":
+    def start_operation(self, op: Operation,
+                        future: Optional["Future[Any]"] = None) -> "Future[Any]":
         """Send `op`'s first request now (raises if it cannot be sent);
-        returns a Future of its answer, completed on the client's I/O
-        thread or event loop, in reply order. Never blocks."""
+        returns a Future of its answer (`future`, if given, with its
+        callbacks attached first), completed on the client's I/O thread or
+        event loop, in reply order. Never blocks."""
         ...
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> bool:

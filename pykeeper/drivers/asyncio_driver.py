@@ -160,13 +160,16 @@ class AsyncioConnection:
                 error = exc
             future.set_exception(error)
 
-    def send_now(self, request: Request) -> "Future[Any]":
-        """Send `request` without waiting for room in the in-flight window."""
+    def send_now(self, request: Request,
+                 future: Optional["Future[Any]"] = None) -> "Future[Any]":
+        """Send `request` without waiting for room in the in-flight window;
+        its reply resolves `future` (a new one if None), returned."""
         self.session.check_open(request, self._closing or self._stopping)
         # A concurrent.futures, not an asyncio, future: its callbacks run at
         # once, in reply order, before the next notification is processed,
         # which is what keeps the caches' stores ahead of invalidations.
-        future: "Future[Any]" = Future()
+        if future is None:
+            future = Future()
         self._write(self.protocol.send(request, future))
         return future
 

@@ -147,8 +147,8 @@ class ThreadedConnection:
 
     # -- caller side ---------------------------------------------------------
 
-    def send(self, request: Request) -> "Future[Any]":
-        """Send `request`; returns a Future of its result.
+    def send(self, request: Request, future: Optional["Future[Any]"] = None) -> "Future[Any]":
+        """Send `request`; returns a Future of its result (`future`, if given).
 
         Blocks while `max_in_flight` requests await replies (until one
         comes back, or the connection drops); never on the I/O thread itself
@@ -157,7 +157,7 @@ class ThreadedConnection:
         at once when there is no live session connection,
         ClientClosedException after close().
         """
-        return self._send(request, Future())
+        return self._send(request, Future() if future is None else future)
 
     def call(self, request: Request) -> Any:
         """Send `request` and wait for its result (or raise its error); as

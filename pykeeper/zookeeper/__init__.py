@@ -5,7 +5,7 @@
 
     handle = zookeeper.init("127.0.0.1:2181", watcher)
     zookeeper.create(handle, "/app", "on", [ZOO_OPEN_ACL_UNSAFE], zookeeper.EPHEMERAL)
-    value, stat = zookeeper.get(handle, "/app")        # ("on", {"version": 0, ...})
+    value, stat = zookeeper.get(handle, "/app")    # ("on", {"version": 0, ...})
 
 Handles are small ints (a closed handle's number is reused). Every call
 is positional, as the binding's were. Node data goes in as str (UTF-8) or
@@ -15,10 +15,12 @@ handle opened with `init(..., binary=True)` returns bytes instead.
 Thread safety: every function may be called from any thread. Synchronous
 calls block the calling thread for one round trip, and before it for the
 connection (at most the session timeout, then ConnectionLossException);
-the a* calls never block. Watchers and completions run one at a time on
-the handle's event thread, in the order the server's replies and events
-arrived, and may call this module (even its blocking calls). A watcher or
-completion that raises has its traceback printed and the next one runs.
+the a* calls do not wait for the server (only, with 1,000 requests already
+in flight on the handle, for one of them to be answered). Watchers and
+completions run one at a time on the handle's event thread, in the order
+the server's replies and events arrived, and may call this module (even
+its blocking calls). A watcher or completion that raises has its traceback
+printed and the next one runs.
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ import logging
 import ssl
 import sys
 import types
-from concurrent.futures import Future
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ..clients.sync import ZooKeeper
+from ..core import operations as ops
 from ..protocol.errors import (
     ApiErrorException, AuthFailedException, BadArgumentsException, BadVersionException,
     ClosingException, ConnectionLossException, DataInconsistencyException,
@@ -45,19 +47,18 @@ from ..protocol.errors import (
     SystemErrorException, ThrottledOpException, UnimplementedException,
     UnknownSessionException, ZooKeeperException,
 )
-from .constants import *  # noqa: F401,F403 (the binding's constants, all of them)
-from .constants import (
-    CONTAINER, NONODE, OK, SEQUENCE, ZOO_VERSION, __all__ as _constant_names, zerror,
-)
+from . import constants as _constants
+from .constants import *  # noqa: F403 (the binding's constants, all of them)
+from .constants import CONTAINER, NONODE, OK, SEQUENCE, ZOO_VERSION
 from .convert import (
     StatDict, acl_dicts, check_callback, check_data, check_flags, check_path,
     check_version_arg, data_out, parse_acls, stat_dict,
 )
-from .handles import Handle, OneShot, Shaped, lookup, register, release
+from .handles import Handle, OneShot, Shaped, free, lookup, register, release
 
 __version__ = ZOO_VERSION
 
-_EXCEPTIONS = [
+__all__ = [
     "ApiErrorException", "AuthFailedException", "BadArgumentsException", "BadVersionException",
     "ClosingException", "ConnectionLossException", "DataInconsistencyException",
     "EphemeralOnLocalSessionException", "InvalidACLException", "InvalidCallbackException",
@@ -70,15 +71,13 @@ _EXCEPTIONS = [
     "SessionExpiredException", "SessionMovedException", "SystemErrorException",
     "ThrottledOpException", "UnimplementedException", "UnknownSessionException",
     "ZooKeeperException",
-]
-_FUNCTIONS = [
     "acreate", "add_auth", "adelete", "aexists", "aget", "aget_acl", "aget_children", "aset",
     "aset_acl", "async_", "client_id", "close", "create", "delete", "deterministic_conn_order",
     "exists", "get", "get_acl", "get_children", "get_children2", "init", "init_ssl",
     "install", "is_unrecoverable", "recv_timeout", "set", "set2", "set_acl", "set_debug_level",
     "set_log_stream", "set_watcher", "state", "sync",
 ]
-__all__ = [n for n in _constant_names if n != "ZOO_VERSION"] + _EXCEPTIONS + _FUNCTIONS
+__all__ += _constants.__all__
 
 Callback = Callable[..., Any]
 Data = Union[str, bytes]
@@ -191,7 +190,11 @@ def close(zh: int, /) -> int:
     """Close the handle: ends the session (ephemeral nodes go), frees the
     number for reuse. Blocks until requests in flight are answered, at most
     5 s. Returns OK; ZooKeeperException for a handle already closed."""
-    return release(zh).close()
+    handle = release(zh)
+    try:
+        return handle.close()
+    finally:
+        free(handle)
 
 
 def state(zh: int, /) -> int:
@@ -233,10 +236,14 @@ def add_auth(zh: int, scheme: str, cert: Data, completion: Optional[Callback] = 
     handle = lookup(zh)
     if not isinstance(scheme, str):
         raise TypeError(f"scheme must be a str, not {type(scheme).__name__}")
+    if not scheme:
+        raise BadArgumentsException("bad arguments: the scheme is empty")
     credential = check_data(cert, handle.client.max_data_size)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.add_auth_async(scheme, credential),
-                             completion, _no_result, ())
+    # (made before the connection, it waits for one however long: the C
+    # library keeps credentials to send on connecting)
+    return handle.call_async(ops.add_auth(handle.client, scheme, credential),
+                             completion, _no_result, (), bounded=False)
 
 
 def set_debug_level(level: int, /) -> None:
@@ -381,8 +388,7 @@ def acreate(zh: int, path: str, value: Data, acl: List[Dict[str, Any]], flags: i
     created (None if rc is not OK)."""
     handle, create_args = _create_args(zh, path, value, acl, flags)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: _create_async(handle, *create_args), completion, _one,
-                             (None,))
+    return handle.call_async(_create_operation(handle, *create_args), completion, _one, (None,))
 
 
 def adelete(zh: int, path: str, version: int = -1, completion: Optional[Callback] = None,
@@ -392,8 +398,7 @@ def adelete(zh: int, path: str, version: int = -1, completion: Optional[Callback
     check_path(path)
     check_version_arg(version)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.delete_async(path, version),
-                             completion, _no_result, ())
+    return handle.call_async(ops.delete(handle.client, path, version), completion, _no_result, ())
 
 
 def aexists(zh: int, path: str, watcher: Optional[Callback] = None,
@@ -401,8 +406,8 @@ def aexists(zh: int, path: str, watcher: Optional[Callback] = None,
     """exists() without waiting: `completion(handle, rc, stat)`; rc NONODE
     and stat None for no node (the watcher is set all the same)."""
     handle, watch = _read_args(zh, path, watcher, completion)
-    return handle.call_async(lambda: handle.client.exists_async(path, watch),
-                             completion, _exists_result, (None,), watch)
+    return handle.call_async(ops.exists(handle.client, path, watch), completion, _exists_result,
+                             (None,), watch)
 
 
 def aget(zh: int, path: str, watcher: Optional[Callback] = None,
@@ -415,8 +420,8 @@ def aget(zh: int, path: str, watcher: Optional[Callback] = None,
     def shape(result: Tuple[bytes, Any]) -> Shaped:
         return OK, (data_out(result[0], handle.binary, path), _stat(result[1]))
 
-    return handle.call_async(lambda: handle.client.get_async(path, watch),
-                             completion, shape, (None, None), watch)
+    return handle.call_async(ops.get(handle.client, path, watch), completion, shape,
+                             (None, None), watch)
 
 
 def aset(zh: int, path: str, value: Data, version: int = -1,
@@ -424,8 +429,8 @@ def aset(zh: int, path: str, value: Data, version: int = -1,
     """set() without waiting: `completion(handle, rc, stat)`."""
     handle, data = _set_args(zh, path, value, version)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.set_async(path, data, version),
-                             completion, _stat_result, (None,))
+    return handle.call_async(ops.set_data(handle.client, path, data, version), completion,
+                             _stat_result, (None,))
 
 
 def aget_children(zh: int, path: str, watcher: Optional[Callback] = None,
@@ -433,8 +438,8 @@ def aget_children(zh: int, path: str, watcher: Optional[Callback] = None,
     """get_children() without waiting: `completion(handle, rc, names)` ([]
     if rc is not OK)."""
     handle, watch = _read_args(zh, path, watcher, completion)
-    return handle.call_async(lambda: handle.client.get_children_async(path, watch),
-                             completion, _names_result, ([],), watch)
+    return handle.call_async(ops.get_children(handle.client, path, watch), completion,
+                             _names_result, ([],), watch)
 
 
 def aget_acl(zh: int, path: str, completion: Optional[Callback] = None, /) -> int:
@@ -443,8 +448,8 @@ def aget_acl(zh: int, path: str, completion: Optional[Callback] = None, /) -> in
     handle = lookup(zh)
     check_path(path)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.get_acl_async(path),
-                             completion, _acl_result, ([], None))
+    return handle.call_async(ops.get_acl(handle.client, path), completion, _acl_result,
+                             ([], None))
 
 
 def aset_acl(zh: int, path: str, version: int, acl: List[Dict[str, Any]],
@@ -452,8 +457,8 @@ def aset_acl(zh: int, path: str, version: int, acl: List[Dict[str, Any]],
     """set_acl() without waiting: `completion(handle, rc)`."""
     handle, acls = _set_acl_args(zh, path, version, acl)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.set_acl_async(path, acls, version),
-                             completion, _no_result, ())
+    return handle.call_async(ops.set_acl(handle.client, path, acls, version), completion,
+                             _no_result, ())
 
 
 def async_(zh: int, path: str, completion: Optional[Callback] = None, /) -> int:
@@ -463,7 +468,7 @@ def async_(zh: int, path: str, completion: Optional[Callback] = None, /) -> int:
     handle = lookup(zh)
     check_path(path)
     check_callback(completion, "completion")
-    return handle.call_async(lambda: handle.client.sync_async(path), completion, _one, (None,))
+    return handle.call_async(ops.sync(handle.client, path), completion, _one, (None,))
 
 
 globals()["async"] = async_
@@ -483,7 +488,7 @@ def install() -> types.ModuleType:
         raise ImportError(f"a module named zookeeper is already imported ({current!r}); "
                           f"pykeeper.zookeeper.install() does not replace it")
     spec = importlib.util.find_spec("zookeeper")
-    if spec is not None:
+    if spec is not None and spec.origin is not None:  # (a bare folder "zookeeper" is no module)
         raise ImportError(f"a module named zookeeper is installed ({spec.origin}); "
                           f"pykeeper.zookeeper.install() does not shadow it: uninstall it, "
                           f"or write `from pykeeper import zookeeper`")
@@ -504,12 +509,15 @@ def _read_args(zh: int, path: Any, watcher: Any,
 
 def _watched(handle: Handle, watch: Optional[OneShot], fn: Callable[..., Any],
              *args: Any) -> Any:
-    """handle.call(fn, *args); a read that fails sets no watch."""
+    """handle.call(fn, *args): a read that succeeds has set its watch, one
+    that fails none."""
     try:
-        return handle.call(fn, *args)
+        result = handle.call(fn, *args)
     except BaseException:
         handle.forget(watch)
         raise
+    handle.activate(watch)
+    return result
 
 
 def _children_and_stat(handle: Handle, path: str, watch: Optional[OneShot]) -> Any:
@@ -525,17 +533,17 @@ def _create_args(zh: int, path: Any, value: Any, acl: Any,
     return handle, (path, data, parse_acls(acl), flags)
 
 
+def _create_operation(handle: Handle, path: str, data: bytes, acls: List[Any],
+                      flags: int) -> "ops.Operation[str]":
+    if flags == CONTAINER:
+        return ops.create(handle.client, path, data, acls, container=True)
+    return ops.create(handle.client, path, data, acls, flags)
+
+
 def _create(handle: Handle, path: str, data: bytes, acls: List[Any], flags: int) -> str:
     if flags == CONTAINER:
         return handle.client.create(path, data, acls, container=True)
     return handle.client.create(path, data, acls, flags)
-
-
-def _create_async(handle: Handle, path: str, data: bytes, acls: List[Any],
-                  flags: int) -> "Future[str]":
-    if flags == CONTAINER:
-        return handle.client.create_async(path, data, acls, container=True)
-    return handle.client.create_async(path, data, acls, flags)
 
 
 def _set_args(zh: int, path: Any, value: Any, version: Any) -> Tuple[Handle, bytes]:

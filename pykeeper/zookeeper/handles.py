@@ -18,7 +18,9 @@ from concurrent.futures import Future
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
 
 from ..clients.base import CONNECTED_STATES, State
+from ..clients.events import EventThread
 from ..clients.sync import ZooKeeper
+from ..core.operations import Operation
 from ..protocol.errors import (
     ClientClosedException, ClosingException, ConnectionLossException, InvalidStateException,
     OperationTimeoutException, TimeoutException, ZooKeeperException,
@@ -31,7 +33,7 @@ from .constants import (
 )
 
 __all__ = [
-    "STATE_CODES", "Handle", "OneShot", "call_user", "lookup", "register", "release",
+    "STATE_CODES", "Handle", "OneShot", "call_user", "free", "lookup", "register", "release",
     "return_code",
 ]
 
@@ -80,18 +82,20 @@ def return_code(exc: BaseException) -> int:
 
 
 class OneShot:
-    """A watcher given to one read: called once, `fn(handle, type, state, path)`,
-    and told of every session event until then."""
+    """A watcher given to one read: called once, `fn(handle, type, state,
+    path)`, for its event; told of every session event from the read's
+    reply (when the server set the watch) until then."""
 
-    __slots__ = ("handle", "fn")
+    __slots__ = ("handle", "fn", "state")
 
     def __init__(self, handle: "Handle", fn: Callback) -> None:
         self.handle = handle
         self.fn = fn
+        self.state = "sent"  # -> "set" by the read's reply -> "done"
 
     def __call__(self, event: WatchedEvent) -> None:
         if event.type == EventType.NONE:
-            return  # (session events: the handle tells each outstanding watcher itself)
+            return  # (session events: the handle tells each set watcher itself)
         if self.handle.forget(self):
             state = _EVENT_STATES.get(event.state, int(event.state))
             call_user(self.fn, (self.handle.number, int(event.type), state, event.path or ""))
@@ -107,11 +111,15 @@ class Handle:
         self.client = client
         self.binary = binary
         self.watcher = watcher
+        self.closing = False
         self._lock = threading.Lock()
-        self._watches: Dict[OneShot, None] = {}  # (ordered: told in the order set)
+        self._watches: Dict[OneShot, None] = {}  # (set ones, ordered as set)
         # Calls made while not connected: (deadline, send, fail), in call order.
         self._pending: Deque[Tuple[float, Callable[[], None], Callable[[int], None]]] = deque()
+        self._flush_lock = threading.Lock()  # (one thread sends the waiting calls at a time)
+        self._flushing = False
         self._timer: Optional[threading.Timer] = None
+        self._late: Optional[EventThread] = None
         self._was_connected = False
         self._client_id = client_id
         client.add_listener(self._on_state)
@@ -124,7 +132,10 @@ class Handle:
 
     @property
     def client_id(self) -> Tuple[int, bytes]:
-        return self.client.client_id or self._client_id
+        live = self.client.client_id
+        if live is not None and self.client.state in CONNECTED_STATES:
+            return live
+        return self._client_id
 
     @property
     def recv_timeout(self) -> int:
@@ -134,23 +145,34 @@ class Handle:
     # -- watchers ---------------------------------------------------------------------
 
     def watch(self, fn: Optional[Callback]) -> Optional[OneShot]:
-        """A one-shot watcher for `fn` (None for None), told of session events from now."""
-        if fn is None:
-            return None
-        watch = OneShot(self, fn)
+        """A one-shot watcher for `fn` (None for None), to give a read."""
+        return None if fn is None else OneShot(self, fn)
+
+    def activate(self, watch: Optional[OneShot]) -> None:
+        """The read succeeded, so the server set its watch: from now on the
+        watcher hears session events (unless its event came first)."""
+        if watch is None:
+            return
         with self._lock:
-            self._watches[watch] = None
-        return watch
+            if watch.state == "sent":
+                watch.state = "set"
+                self._watches[watch] = None
 
     def forget(self, watch: Optional[OneShot]) -> bool:
-        """Stop telling `watch` anything; False if it was already forgotten."""
+        """The watcher hears nothing more; False if that was so already."""
         if watch is None:
             return False
         with self._lock:
-            return self._watches.pop(watch, False) is None
+            if watch.state == "done":
+                return False
+            watch.state = "done"
+            self._watches.pop(watch, None)
+            return True
 
     def _on_state(self, state: State) -> None:
         # (on the event thread, in order with watch events and completions)
+        if self.closing:
+            return
         if state in CONNECTED_STATES:
             self._was_connected = True
             self._client_id = self.client.client_id or self._client_id
@@ -167,13 +189,15 @@ class Handle:
         with self._lock:
             watches = list(self._watches)
             if code < 0:  # the session is over: one-shot watchers hear no more
+                for watch in watches:
+                    watch.state = "done"
                 self._watches.clear()
             watcher = self.watcher
         args = (self.number, SESSION_EVENT, code, "")
-        if watcher is not None:
-            call_user(watcher, args)
         for watch in watches:
             call_user(watch.fn, args)
+        if watcher is not None:  # (last, as the C library lists it)
+            call_user(watcher, args)
 
     # -- sending ---------------------------------------------------------------------
 
@@ -185,11 +209,13 @@ class Handle:
                 f"invalid zhandle state: {state.value} (the handle can only be closed)")
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """fn(*args) once connected (waiting at most the session timeout),
-        with the pykeeper client's errors as the binding's."""
+        """fn(*args) once connected (waiting at most the session timeout)
+        and after the a* calls made before it, with the pykeeper client's
+        errors as the binding's."""
         self.check_usable()
         with self._lock:
-            ready = self.client.state in CONNECTED_STATES and not self._pending
+            ready = self.client.state in CONNECTED_STATES and not self._pending \
+                and not self._flushing
         if not ready:
             try:
                 self.client.wait_until_connected(self.client.session_timeout)
@@ -199,6 +225,7 @@ class Handle:
                     f"recv_timeout ({self.recv_timeout} ms)") from None
             except ClientClosedException:
                 raise ClosingException("zookeeper is closing") from None
+            self._flush(None)  # (calls made before this one go first)
         try:
             return fn(*args)
         except ClientClosedException:
@@ -206,42 +233,42 @@ class Handle:
         except TimeoutException as exc:
             raise OperationTimeoutException(f"operation timeout: {exc}") from None
 
-    def call_async(self, send: Callable[[], "Future[Any]"], completion: Optional[Callback],
+    def call_async(self, op: Operation[Any], completion: Optional[Callback],
                    shape: Callable[[Any], Shaped], failed: Tuple[Any, ...],
-                   watch: Optional[OneShot] = None) -> int:
-        """Send the request `send()` makes (now, or once connected) and give
-        `completion(handle, rc, *args)` its outcome on the event thread:
-        `shape(result)` on success, `failed` after the rc otherwise.
-        A watcher set by a failed request is forgotten. Returns OK."""
-        try:
-            self.check_usable()
-        except InvalidStateException:
-            self.forget(watch)
-            raise
+                   watch: Optional[OneShot] = None, bounded: bool = True) -> int:
+        """Send the operation (now, or once connected: within the session
+        timeout, unless not `bounded`) and give `completion(handle, rc,
+        *args)` its outcome on the event thread: `shape(result)` on
+        success, `failed` after the rc otherwise. Returns OK."""
+        self.check_usable()
 
         def fail(rc: int) -> None:
             self.forget(watch)
             self._deliver(completion, lambda: (rc, failed))
 
         def finished(future: "Future[Any]") -> None:
+            # (on the I/O thread, in reply order: attached before the send)
             error = future.exception()
             if error is not None:
                 fail(return_code(error))
-            else:
-                self._deliver(completion, lambda: self._shaped(shape, future.result(), failed))
+                return
+            self.activate(watch)
+            self._deliver(completion, lambda: self._shaped(shape, future.result(), failed))
 
         def go() -> None:
+            future: Future[Any] = Future()
+            future.add_done_callback(finished)
             try:
-                future = send()
-            except ZooKeeperException as exc:
+                self.client.start_operation(op, future)
+            except Exception as exc:  # (a lost connection, a client closed meanwhile)
                 fail(return_code(exc))
-            else:
-                future.add_done_callback(finished)
 
         with self._lock:
-            queued = not (self.client.state in CONNECTED_STATES and not self._pending)
+            queued = not (self.client.state in CONNECTED_STATES and not self._pending
+                          and not self._flushing)
             if queued:
-                deadline = time.monotonic() + self.client.session_timeout
+                deadline = time.monotonic() + self.client.session_timeout if bounded \
+                    else float("inf")
                 self._pending.append((deadline, go, fail))
                 self._arm_timer_locked()
         if not queued:
@@ -266,27 +293,38 @@ class Handle:
             call_user(completion, (self.number, rc) + args)
 
         if not self.client.call_soon(run):
-            # (the client has closed: the completion still runs, on a thread of its own)
-            threading.Thread(target=run, name="pykeeper-zookeeper-completion",
-                             daemon=True).start()
+            # (the client has closed: still run it, after the others that came late)
+            with self._lock:
+                if self._late is None:
+                    self._late = EventThread("pykeeper-zookeeper-late")
+                late = self._late
+            late.put(run)
 
     def _flush(self, rc: Optional[int]) -> None:
-        """Send every waiting call (rc None), or fail each with `rc`."""
-        with self._lock:
-            pending = list(self._pending)
-            self._pending.clear()
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-        for _, go, fail in pending:
-            if rc is None:
-                go()
-            else:
-                fail(rc)
+        """Send every waiting call (rc None), or fail each with `rc`, in call
+        order; calls made meanwhile wait behind them."""
+        with self._flush_lock:
+            while True:
+                with self._lock:
+                    if not self._pending:
+                        self._flushing = False
+                        if self._timer is not None:
+                            self._timer.cancel()
+                            self._timer = None
+                        return
+                    self._flushing = True
+                    pending = list(self._pending)
+                    self._pending.clear()
+                for _, go, fail in pending:
+                    if rc is None:
+                        go()
+                    else:
+                        fail(rc)
 
     def _arm_timer_locked(self) -> None:
-        if self._timer is None and self._pending:
-            delay = max(0.0, self._pending[0][0] - time.monotonic())
+        deadline = min((entry[0] for entry in self._pending), default=float("inf"))
+        if self._timer is None and deadline != float("inf"):
+            delay = max(0.0, deadline - time.monotonic())
             self._timer = threading.Timer(delay, self._time_out_pending)
             self._timer.daemon = True
             self._timer.start()
@@ -295,21 +333,31 @@ class Handle:
         now = time.monotonic()
         late: List[Callable[[int], None]] = []
         with self._lock:
+            if self._timer is not threading.current_thread():
+                return  # (cancelled: a flush took the calls)
             self._timer = None
-            while self._pending and self._pending[0][0] <= now:
-                late.append(self._pending.popleft()[2])
+            # (add_auth waits without deadline: the others may time out around it)
+            late = [entry[2] for entry in self._pending if entry[0] <= now]
+            self._pending = deque(entry for entry in self._pending if entry[0] > now)
             self._arm_timer_locked()
         for fail in late:
             fail(CONNECTIONLOSS)
 
     def close(self) -> int:
-        """Close the client (blocks at most its close_timeout); waiting calls
-        fail with CLOSING. Returns OK."""
+        """Fail the waiting calls with CLOSING, then close the client
+        (blocks at most its close_timeout, 5 s). Returns OK."""
+        self.closing = True
+        self._flush(CLOSING)
         with self._lock:
+            for watch in self._watches:
+                watch.state = "done"
             self._watches.clear()
         self.client.remove_listener(self._on_state)
         self.client.close()
-        self._flush(CLOSING)
+        with self._lock:
+            late, self._late = self._late, None
+        if late is not None:
+            late.stop(self.client.close_timeout)
         return OK
 
 
@@ -334,24 +382,31 @@ def register(make: Callable[[int], Handle]) -> Handle:
 
 def lookup(zh: Any) -> Handle:
     """The open handle numbered `zh`; TypeError for a non-int, the binding's
-    ZooKeeperException for a number out of range or already closed."""
+    ZooKeeperException for a number out of range or closed (or closing)."""
     if not isinstance(zh, int):
         raise TypeError(f"a zookeeper handle is an int, not {type(zh).__name__}")
     with _table_lock:
         if not 0 <= zh < len(_table):
             raise ZooKeeperException(f"zhandle out of range: {zh}")
         handle = _table[zh]
-    if handle is None:
-        raise ZooKeeperException(f"zhandle already freed: {zh}")
-    return handle
+        if handle is None or handle.closing:
+            raise ZooKeeperException(f"zhandle already freed: {zh}")
+        return handle
 
 
 def release(zh: Any) -> Handle:
-    """Take the handle numbered `zh` out of the table (lookup's errors)."""
+    """Mark the handle numbered `zh` closing (lookup's errors): lookups fail
+    from now on, and its number is reused only after free()."""
     handle = lookup(zh)
     with _table_lock:
-        if _table[handle.number] is not handle:  # (closed meanwhile by another thread)
+        if handle.closing:  # (closed meanwhile by another thread)
             raise ZooKeeperException(f"zhandle already freed: {zh}")
-        _table[handle.number] = None
+        handle.closing = True
     return handle
 
+
+def free(handle: Handle) -> None:
+    """Give a closed handle's number back for reuse."""
+    with _table_lock:
+        if _table[handle.number] is handle:
+            _table[handle.number] = None

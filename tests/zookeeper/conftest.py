@@ -30,6 +30,15 @@ def wait_connected(recorder: Recorder, handle: int, count: int = 1) -> None:
         f"handle {handle} not connected {count} time(s); heard {recorder.calls}"
 
 
+def settle(handle: int) -> None:
+    """Return once every callback the handle had queued has run: a
+    completion queued behind them (the server sends a session's watch
+    events before the replies that follow them) has been called."""
+    done = Recorder()
+    zookeeper.aexists(handle, "/", None, done)
+    assert done.wait_for(1), f"handle {handle}: no reply"
+
+
 @pytest.fixture
 def open_handle(zk_server: Any) -> Iterator[Callable[..., Tuple[int, Recorder]]]:
     """open_handle(hosts=zk_server.hosts, *init args, connected=True, **init keywords)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, Tuple
 
 import pytest
 
@@ -75,28 +75,39 @@ def test_a_made_up_session_is_expired_by_the_server(open_handle: Opener) -> None
     assert zookeeper.is_unrecoverable(handle)
 
 
-def test_recv_timeout_is_the_request_then_the_servers_grant(open_handle: Opener) -> None:
-    handle, _ = open_handle("", 10**7, connected=False)
+def test_recv_timeout_is_the_request_then_the_servers_grant(open_handle: Opener,
+                                                           zk_proxy: Any) -> None:
+    zk_proxy.refuse()
+    handle, watcher = open_handle(zk_proxy.hosts, 10**7, connected=False)
     assert zookeeper.recv_timeout(handle) == 10**7
-    handle, _ = open_handle("", 10**7)
+    assert zookeeper.state(handle) in (zookeeper.CONNECTING_STATE, zookeeper.ASSOCIATING_STATE)
+    zk_proxy.heal()
+    wait_connected(watcher, handle)
     granted = zookeeper.recv_timeout(handle)
     assert 0 < granted < 10**7  # (the server caps it at 20 ticks)
 
 
-def test_calls_made_before_the_connection_wait_for_it_in_order(zk_server: Any,
-                                                               base: str) -> None:
+def test_calls_made_before_the_connection_wait_for_it_in_order(
+        zk_proxy: Any, open_handle: Opener, base: str) -> None:
+    zk_proxy.refuse()
+    handle, _ = open_handle(zk_proxy.hosts, connected=False)
     done = Recorder()
-    handle = zookeeper.init(zk_server.hosts)
+    zookeeper.add_auth(handle, "digest", "early:bird", done)
+    zookeeper.acreate(handle, base + "/early", "1",
+                      [{"perms": zookeeper.PERM_ALL, "scheme": "auth", "id": ""}], 0, done)
+    zookeeper.aset(handle, base + "/early", "2", -1, done)
+    read = Recorder()
+    reader = threading.Thread(target=lambda: read(zookeeper.get(handle, base + "/early")))
+    reader.start()
+    zk_proxy.heal()
     try:
-        assert zookeeper.state(handle) in (zookeeper.CONNECTING_STATE,
-                                           zookeeper.ASSOCIATING_STATE)
-        zookeeper.acreate(handle, base + "/early", "1", OPEN_ACL, 0, done)
-        zookeeper.aset(handle, base + "/early", "2", -1, done)
-        assert zookeeper.get(handle, base + "/early")[0] == "2"
-        assert done.wait_for(2)
-        assert [call[1] for call in done.calls] == [zookeeper.OK, zookeeper.OK]
+        reader.join(WAIT)
+        assert done.wait_for(3) and read.wait_for(1)
+        assert done.calls == [(handle, zookeeper.OK), (handle, zookeeper.OK, base + "/early"),
+                              (handle, zookeeper.OK, done.calls[2][2])]
+        assert read.calls[0][0] == "2"  # (the get, made last, was sent after the set)
     finally:
-        zookeeper.close(handle)
+        zookeeper.delete(handle, base + "/early")
 
 
 def test_with_no_server_calls_fail_with_connection_loss_after_recv_timeout(
@@ -179,6 +190,18 @@ def test_close_while_a_completion_runs_does_not_deadlock(open_handle: Opener) ->
     assert not closer.is_alive()
 
 
+def test_calls_waiting_at_close_fail_in_order_before_close_returns(
+        zk_proxy: Any, open_handle: Opener, base: str) -> None:
+    zk_proxy.refuse()
+    handle, _ = open_handle(zk_proxy.hosts, connected=False)
+    done = Recorder()
+    for i in range(10):
+        zookeeper.aexists(handle, f"{base}/{i}", None, lambda *args, i=i: done(i, *args))
+    zookeeper.close(handle)
+    assert [call[0] for call in done.calls] == list(range(10))
+    assert {call[2] for call in done.calls} == {zookeeper.CLOSING}
+
+
 def test_every_call_in_flight_at_close_completes(open_handle: Opener, base: str,
                                                  zh: int) -> None:
     handle, _ = open_handle()
@@ -248,7 +271,7 @@ def test_init_ssl_with_bad_files_is_bad_arguments(cert_string: str, what: str) -
 
 def test_a_call_in_flight_when_the_connection_dies_is_connection_loss(
         zk_proxy: Any, open_handle: Opener, base: str) -> None:
-    handle, watcher = open_handle(zk_proxy.hosts, 1500)
+    handle, watcher = open_handle(zk_proxy.hosts, 4000)
     done = Recorder()
     zk_proxy.blackhole()  # (the server stops answering: the client drops the connection)
     zookeeper.aget(handle, base, None, done)

@@ -18,7 +18,8 @@ from .conftest import OPEN_ACL
 
 STAT_KEYS = ["czxid", "mzxid", "ctime", "mtime", "version", "cversion", "aversion",
              "ephemeralOwner", "dataLength", "numChildren", "pzxid"]
-READ_ACL = [{"perms": zookeeper.PERM_READ | zookeeper.PERM_ADMIN, "scheme": "world", "id": "anyone"}]
+READ_ACL = [{"perms": zookeeper.PERM_READ | zookeeper.PERM_ADMIN, "scheme": "world",
+             "id": "anyone"}]
 
 
 def test_create_get_set_delete_round_trip(zh: int, base: str) -> None:

@@ -18,7 +18,7 @@ from pykeeper import zookeeper
 from pykeeper.testing import expire_session
 
 from ..support import WAIT, Recorder
-from .conftest import CONNECTED, OPEN_ACL, session_events, wait_connected
+from .conftest import CONNECTED, OPEN_ACL, session_events, settle, wait_connected
 
 CHANGED = zookeeper.CHANGED_EVENT
 CONNECTED_STATE = zookeeper.CONNECTED_STATE
@@ -36,8 +36,7 @@ def test_get_watcher_fires_once_for_a_change(zh: int, base: str) -> None:
     zookeeper.set(zh, base, "one")
     assert watcher.wait_for(1)
     zookeeper.set(zh, base, "two")
-    zookeeper.sync(zh, base)
-    assert zookeeper.get(zh, base)[0] == "two"  # (a round trip after the second change)
+    settle(zh)
     assert watcher.calls == [(zh, CHANGED, CONNECTED_STATE, base)]
 
 
@@ -86,8 +85,27 @@ def test_a_failed_read_sets_no_watcher(zh: int, base: str, zk_proxy: Any,
     zk_proxy.drop_all()  # (a session event would reach a watcher still set)
     wait_connected(session, handle, 2)
     zookeeper.create(zh, base + "/missing", "", OPEN_ACL)
-    zookeeper.sync(handle, base)
+    settle(handle)
     assert watcher.calls == []
+
+
+def test_a_read_waiting_for_the_connection_sets_its_watcher_only_when_it_succeeds(
+        zk_proxy: Any, open_handle: Callable[..., Tuple[int, Recorder]], base: str) -> None:
+    zk_proxy.refuse()
+    handle, session = open_handle(zk_proxy.hosts, connected=False)
+    missing, present, done = Recorder(), Recorder(), Recorder()
+    zookeeper.aget(handle, base + "/missing", missing, done)
+    zookeeper.aget(handle, base, present, done)
+    zk_proxy.heal()
+    assert done.wait_for(2)
+    assert [call[1] for call in done.calls] == [zookeeper.NONODE, zookeeper.OK]
+    zk_proxy.drop_all()
+    wait_connected(session, handle, 2)
+    settle(handle)
+    # (neither heard the first CONNECTED: they were not set yet; only the set one hears the drop)
+    assert missing.calls == []
+    assert present.calls == [(handle, zookeeper.SESSION_EVENT, zookeeper.CONNECTING_STATE, ""),
+                             (handle,) + CONNECTED]
 
 
 def test_two_watchers_on_one_node_both_fire(zh: int, base: str) -> None:
@@ -137,7 +155,7 @@ def test_session_watcher_and_outstanding_watchers_hear_a_dropped_connection(
     assert watcher.calls[2] == (handle, CHANGED, CONNECTED_STATE, base)
     zk_proxy.drop_all()
     wait_connected(session, handle, 3)
-    zookeeper.sync(handle, base)
+    settle(handle)
     assert len(watcher.calls) == 3  # (fired: no more session events for it)
 
 
