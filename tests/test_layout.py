@@ -11,7 +11,8 @@ import pykeeper
 
 ROOT = Path(pykeeper.__file__).parent
 # Bottom up; a module may import from its own layer and the ones before it.
-LAYERS = ["protocol", "core", "recipes", "drivers", "clients", "aio", "testing", "zookeeper"]
+LAYERS = ["protocol", "core", "recipes", "drivers", "clients", "aio", "testing", "zookeeper",
+          "cli"]
 
 
 def _modules() -> Dict[str, Path]:
@@ -54,8 +55,8 @@ def _imports(name: str, path: Path, modules: Dict[str, Path]) -> Set[str]:
 
 def _layer(name: str) -> int:
     parts = name.split(".")
-    if len(parts) == 1:
-        return len(LAYERS)  # the package's front: pykeeper/__init__.py
+    if len(parts) == 1 or parts[1] == "__main__":
+        return len(LAYERS)  # the package's front: pykeeper/__init__.py (and __main__.py)
     return LAYERS.index(parts[1]) if parts[1] in LAYERS else -1
 
 

@@ -1,0 +1,28 @@
+"""The `pykeeper` command: parse the line, run the command, exit with its code."""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+from .context import Context, run
+from .parser import build_parser
+from .shell import cmd_shell
+
+__all__ = ["main"]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """The `pykeeper` command (and `python -m pykeeper`). Returns the exit code."""
+    parser = build_parser(shell=cmd_shell)
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return 2
+    ctx = Context(args)
+    try:
+        return run(ctx, args)
+    finally:
+        try:
+            ctx.close()
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,223 @@
+"""The commands on single nodes and listings: ls, tree, stat, get, set,
+create, rm, getacl, setacl, sync."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..core.paths import join
+from ..protocol.records import ACL, Id, Stat
+from .context import CommandError, Context
+from .output import (
+    acl_text, data_json, data_text, is_text, lines_out, perms_text, stat_json, table,
+    timestamp, write_json,
+)
+from .walk import walk
+
+__all__ = [
+    "cmd_create", "cmd_get", "cmd_getacl", "cmd_ls", "cmd_rm", "cmd_set", "cmd_setacl",
+    "cmd_stat", "cmd_sync", "cmd_tree", "parse_acl",
+]
+
+_PERM_BITS = {"c": 4, "d": 8, "r": 1, "w": 2, "a": 16}
+
+
+def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    client = ctx.client()
+    rows: List[Tuple[str, Optional[Stat]]]
+    if args.recursive:
+        nodes = list(walk(client, path, data=False))
+        rows = [(n.path, n.stat) for n in nodes if n.path != path]
+    elif args.long:
+        names = sorted(client.get_children(path))
+        futures = [(name, client.exists_async(join(path, name))) for name in names]
+        rows = [(name, future.result()) for name, future in futures]
+        rows = [(name, stat) for name, stat in rows if stat is not None]  # (gone meanwhile)
+    else:
+        rows = [(name, None) for name in sorted(client.get_children(path))]
+    if ctx.json:
+        if args.long:
+            write_json([{"name": name, **stat_json(stat)} for name, stat in rows
+                        if stat is not None], ctx.out)
+        else:
+            write_json([name for name, _ in rows], ctx.out)
+        return 0
+    if not args.long:
+        lines_out((name for name, _ in rows), ctx.out)
+        return 0
+    lines_out(table([
+        (f"{stat.dataLength:,}", stat.numChildren, timestamp(stat.mtime),
+         "e" if stat.ephemeralOwner else "-", name) for name, stat in rows if stat is not None
+    ]), ctx.out)
+    return 0
+
+
+def cmd_tree(ctx: Context, args: argparse.Namespace) -> int:
+    root = ctx.path(args.path)
+    nodes = list(walk(ctx.client(), root, data=False, depth=args.depth))
+    by_path = {n.path: n for n in nodes}
+
+    def as_json(path: str) -> Dict[str, Any]:
+        node = by_path[path]
+        kids = [join(path, name) for name in node.children if join(path, name) in by_path]
+        return {"name": path if path == root else path.rsplit("/", 1)[1],
+                "bytes": node.stat.dataLength, "children": node.stat.numChildren,
+                "nodes": [as_json(kid) for kid in kids]}
+
+    if ctx.json:
+        write_json(as_json(root), ctx.out)
+        return 0
+    lines: List[str] = []
+
+    def draw(path: str, prefix: str, last: bool, top: bool) -> None:
+        node = by_path[path]
+        name = path if top else path.rsplit("/", 1)[1]
+        detail = f"  ({node.stat.dataLength:,} B, {node.stat.numChildren} children"
+        detail += ", ephemeral)" if node.stat.ephemeralOwner else ")"
+        lines.append(("" if top else prefix + ("└── " if last else "├── ")) + name + detail)
+        kids = [join(path, n) for n in node.children if join(path, n) in by_path]
+        below = prefix if top else prefix + ("    " if last else "│   ")
+        for i, kid in enumerate(kids):
+            draw(kid, below, i == len(kids) - 1, False)
+
+    draw(root, "", True, True)
+    lines_out(lines, ctx.out)
+    return 0
+
+
+def cmd_stat(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    stat = ctx.client().exists(path)
+    if stat is None:
+        raise CommandError(f"no node: {path}", 3)
+    if ctx.json:
+        write_json({"path": path, **stat_json(stat)}, ctx.out)
+    else:
+        lines_out(_stat_lines(stat), ctx.out)
+    return 0
+
+
+def _stat_lines(stat: Stat) -> List[str]:
+    rows = []
+    for field, value in zip(Stat._fields, stat):
+        shown = f"0x{value:x}" if field in ("czxid", "mzxid", "pzxid", "ephemeralOwner") else value
+        if field in ("ctime", "mtime"):
+            shown = f"{timestamp(value)} ({value})"
+        rows.append((field, shown))
+    return table(rows)
+
+
+def cmd_get(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    data, stat = ctx.client().get(path)
+    if ctx.json:
+        write_json({"path": path, **data_json(data), **({"stat": stat_json(stat)}
+                                                        if args.stat else {})}, ctx.out)
+        return 0
+    if is_text(data) or ctx.out.isatty() or ctx.out is not sys.stdout:
+        ctx.out.write(data_text(data) + "\n")
+    else:  # (binary data to a pipe or file: the bytes themselves)
+        sys.stdout.flush()
+        raw: Any = sys.stdout
+        raw.buffer.write(data)
+        raw.buffer.flush()
+    if args.stat:
+        lines_out(_stat_lines(stat), ctx.err if not is_text(data) else ctx.out)
+    return 0
+
+
+def _value(args: argparse.Namespace) -> bytes:
+    if args.value == "-":
+        return sys.stdin.buffer.read()
+    return (args.value or "").encode("utf-8")
+
+
+def cmd_set(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    client = ctx.client()
+    value = _value(args)
+    stat = client.retry(client.set, path, value, args.version)
+    if ctx.json:
+        write_json({"path": path, **stat_json(stat)}, ctx.out)
+    return 0
+
+
+def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path) + ("/" if args.path.endswith("/") and args.sequential else "")
+    client = ctx.client()
+    value = _value(args) if args.value is not None else b""
+    if args.parents:
+        parent = path.rsplit("/", 1)[0]
+        if parent:
+            client.retry(client.create_recursive, parent)
+    created = client.retry(client.create, path, value, None, 0, ephemeral=args.ephemeral,
+                           sequence=args.sequential, container=args.container, ttl=args.ttl)
+    if ctx.json:
+        write_json({"path": created}, ctx.out)
+    else:
+        ctx.print(created)
+    return 0
+
+
+def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    client = ctx.client()
+    if args.recursive or args.dry_run:
+        removed = client.retry(client.delete_recursive, path, args.dry_run, args.force)
+        if ctx.json:
+            write_json({"removed" if not args.dry_run else "would_remove": removed}, ctx.out)
+        else:
+            prefix = "would remove " if args.dry_run else "removed "
+            lines_out((prefix + p for p in removed), ctx.out)
+            kept = client.exists(path) is not None and not args.dry_run
+            if kept:
+                ctx.err.write(f"kept {path}: it has ephemeral nodes below it (--force removes "
+                              f"them)\n")
+        return 0
+    client.retry(client.delete, path, args.version)
+    return 0
+
+
+def cmd_getacl(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    acls, stat = ctx.client().get_acl(path)
+    if ctx.json:
+        write_json({"path": path, "aversion": stat.aversion,
+                    "acl": [{"scheme": a.id.scheme, "id": a.id.id, "perms": perms_text(a.perms)}
+                            for a in acls]}, ctx.out)
+    else:
+        lines_out((acl_text(a) for a in acls), ctx.out)
+    return 0
+
+
+def parse_acl(spec: str) -> ACL:
+    """"scheme:id:perms" (perms of cdrwa; the id may hold colons, as digest's
+    user:hash does) as an ACL entry."""
+    scheme, sep, rest = spec.partition(":")
+    ident, sep2, perms = rest.rpartition(":")
+    if not sep or not sep2 or not scheme or not perms:
+        raise CommandError(f"bad ACL {spec!r}: write scheme:id:perms, e.g. world:anyone:cdrwa "
+                           f"or digest:user:HASH:rwa", 2)
+    bits = 0
+    for letter in perms:
+        if letter not in _PERM_BITS:
+            raise CommandError(f"bad permission {letter!r} in {spec!r}: use letters of cdrwa", 2)
+        bits |= _PERM_BITS[letter]
+    return ACL(bits, Id(scheme, ident))
+
+
+def cmd_setacl(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    acls = [parse_acl(spec) for spec in args.acl]
+    client = ctx.client()
+    client.retry(client.set_acl, path, acls, args.version)
+    return 0
+
+
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
+    path = ctx.path(args.path)
+    ctx.client().sync(path)
+    return 0

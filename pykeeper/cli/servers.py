@@ -1,0 +1,64 @@
+"""`server`: a four-letter word asked of every server in --hosts, the
+answers side by side."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Dict, List, Optional, Tuple
+
+from ..core.hosts import parse_hosts
+from ..drivers.fourletter_io import ask
+from .context import CommandError, Context
+from .output import lines_out, table, write_json
+
+__all__ = ["WORDS", "cmd_server"]
+
+WORDS = ["srvr", "stat", "conf", "mntr", "ruok", "cons", "envi"]
+
+
+def _parse(word: str, answer: str) -> Optional[Dict[str, str]]:
+    """key -> value of an answer that has them (None: show it as text)."""
+    separator = {"srvr": ":", "stat": ":", "conf": "=", "envi": "=", "mntr": "\t"}.get(word)
+    if separator is None:
+        return None
+    fields: Dict[str, str] = {}
+    for line in answer.splitlines():
+        key, sep, value = line.partition(separator)
+        if sep and key.strip() and not line.startswith(" "):
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def cmd_server(ctx: Context, args: argparse.Namespace) -> int:
+    addresses, _ = parse_hosts(ctx.hosts)
+    answers: List[Tuple[str, Optional[str], Optional[str]]] = []
+    for address in addresses:
+        name = f"{address.host}:{address.port}"
+        try:
+            answers.append((name, ask(address.host, address.port, args.word,
+                                      timeout=min(ctx.timeout, 5.0)), None))
+        except OSError as exc:
+            answers.append((name, None, str(exc) or type(exc).__name__))
+    if ctx.json:
+        write_json({name: ({"error": error} if error else
+                           _parse(args.word, answer or "") or {"answer": answer})
+                    for name, answer, error in answers}, ctx.out)
+    else:
+        parsed = [(name, _parse(args.word, answer) if answer is not None else None, answer, error)
+                  for name, answer, error in answers]
+        if all(fields is not None or error for _, fields, _, error in parsed):
+            keys: List[str] = []
+            for _, fields, _, _ in parsed:
+                keys.extend(k for k in (fields or {}) if k not in keys)
+            rows = [[key] + [(fields or {}).get(key, "") for _, fields, _, _ in parsed]
+                    for key in keys]
+            if any(error for *_, error in parsed):
+                rows.append(["error"] + [error or "" for *_, error in parsed])
+            lines_out(table(rows, [args.word] + [name for name, *_ in parsed]), ctx.out)
+        else:
+            for name, _, answer, error in parsed:
+                ctx.print(f"== {name}")
+                lines_out((error or answer or "").rstrip("\n").splitlines(), ctx.out)
+    if all(error for _, _, error in answers):
+        raise CommandError(f"no server of {ctx.hosts} answered {args.word!r}", 6)
+    return 0
