@@ -4,6 +4,7 @@ create, rm, getacl, setacl, sync."""
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -153,8 +154,10 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
         parent = path.rsplit("/", 1)[0]
         if parent:
             client.retry(client.create_recursive, parent)
-    created = client.retry(client.create, path, value, None, 0, ephemeral=args.ephemeral,
-                           sequence=args.sequential, container=args.container, ttl=args.ttl)
+    # (a retried sequential create would get a protected "_c_<guid>-" name: not here)
+    create = client.create if args.sequential else functools.partial(client.retry, client.create)
+    created = create(path, value, None, 0, ephemeral=args.ephemeral, sequence=args.sequential,
+                     container=args.container, ttl=args.ttl)
     if ctx.json:
         write_json({"path": created}, ctx.out)
     else:
