@@ -32,7 +32,7 @@ def cmd_shell(ctx: Context, args: argparse.Namespace) -> int:
 class Shell:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.parser = build_parser(prog="")
+        self.parser = build_parser(prog="pykeeper")
         self.commands: List[str] = sorted(self._command_names()) + sorted(BUILTINS)
         self.client = ctx.client()
         self._lost = False
@@ -108,6 +108,9 @@ class Shell:
             return None
         if name == "help":
             self._help(rest)
+            return None
+        if name not in self.commands and not name.startswith("-"):
+            self.ctx.err.write(f"pykeeper: no command {name!r}; 'help' lists them\n")
             return None
         try:
             args = self.parser.parse_args(words)
