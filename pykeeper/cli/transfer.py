@@ -12,7 +12,7 @@ import re
 import sys
 from typing import Any, Dict, IO, List, Tuple
 
-from ..core.paths import join
+from ..core.paths import join, validate_path
 from ..protocol.records import ACL, Id, OPEN_ACL_UNSAFE
 from .context import CommandError, Context
 from .output import Progress, data_json, lines_out, table, write_json
@@ -148,7 +148,11 @@ def _write_tree(ctx: Context, client: Any, records: List[Dict[str, Any]], target
     plan: List[Tuple[str, str, bytes, List[ACL]]] = []
     for record in records:
         dest = target if not record["path"] else target.rstrip("/") + record["path"]
-        if not dest.startswith("/") or "//" in dest or dest.endswith("/") and dest != "/":
+        try:
+            validate_path(dest)  # (all checked before anything is written)
+        except ValueError:
+            raise CommandError(f"bad path {record['path']!r} in the dump", 2) from None
+        if not record["path"] == "" and not record["path"].startswith("/"):
             raise CommandError(f"bad path {record['path']!r} in the dump", 2)
         if dest in existing:
             if dest == target and not overwrite:

@@ -12,7 +12,7 @@ from typing import Any, Dict, Tuple
 
 import pykeeper
 
-from .conftest import Run, run_command
+from .conftest import COMMAND, Run, run_command
 
 
 def tree_of(client: pykeeper.ZooKeeper, root: str) -> Dict[str, Tuple[bytes, bool]]:
@@ -147,3 +147,31 @@ def test_cp_within_a_cluster_and_not_into_itself(cli: Run, base: str,
     unreachable = run_command("cp", base + "/one", "/x", "--to-hosts", "127.0.0.1:1",
                               "--timeout", "1", hosts=client.hosts)
     assert unreachable.returncode == 6
+
+
+def test_a_dump_with_paths_outside_its_root_writes_nothing(cli: Run, base: str,
+                                                          client: pykeeper.ZooKeeper) -> None:
+    document = {"format": "pykeeper-dump", "version": 1, "nodes": [
+        {"path": "", "data": ""}, {"path": "/fine", "data": "1"}, {"path": "/../escape"}]}
+    bad = cli("restore", "-", base + "/t", input=json.dumps(document))
+    assert bad.returncode == 2 and "bad path '/../escape'" in bad.stderr
+    assert client.exists(base + "/t") is None and client.exists("/escape") is None
+
+
+def test_restore_shows_progress_on_a_terminal(base: str, client: pykeeper.ZooKeeper,
+                                             tmp_path: Path) -> None:
+    from .test_shell import Terminal
+    document = {"format": "pykeeper-dump", "version": 1,
+                "nodes": [{"path": ""}] + [{"path": f"/n{i}", "data": str(i)}
+                                           for i in range(1200)]}
+    dump = tmp_path / "big.json"
+    dump.write_text(json.dumps(document))
+    import os
+    term = Terminal(["/bin/sh", "-c", f"exec '{COMMAND}' restore '{dump}' '{base}/p'"],
+                    dict(os.environ, ZOOKEEPER_HOSTS=client.hosts))
+    try:
+        term.expect(r"restoring \[#{30}\] 1201/1201")
+        term.expect(rf"created 1201, overwrote 0 nodes under {base}/p")
+    finally:
+        assert term.close() == 0
+    assert len(client.get_children(base + "/p")) == 1200
