@@ -19,7 +19,8 @@ from ..protocol.errors import (
 )
 
 __all__ = [
-    "EXIT_CODES", "CommandError", "Context", "add_connection_options", "error_exit", "run",
+    "CONNECTION_OPTIONS", "EXIT_CODES", "CommandError", "Context", "add_connection_options",
+    "count", "error_exit", "positive_seconds", "run",
 ]
 
 DEFAULT_HOSTS = "127.0.0.1:2181"
@@ -66,7 +67,34 @@ def error_exit(exc: BaseException) -> CommandError:
         return CommandError(f"{type(exc).__name__}: {text}", 1)
     if isinstance(exc, OSError):
         return CommandError(f"{exc.strerror or text}: {exc.filename}" if exc.filename else text, 1)
-    raise exc
+    return CommandError(f"internal error: {type(exc).__name__}: {text}", 1)
+
+
+def positive_seconds(text: str) -> float:
+    """--timeout's type: a number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number >= 0 (--depth, --count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+# Options fixed when a shell starts (a line of the shell may not change them).
+CONNECTION_OPTIONS = ("hosts", "auth_file", "timeout", "tls", "ca", "cert", "key",
+                      "no_verify_hostname")
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +108,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
                        help="read SCHEME:CREDENTIAL (e.g. digest:user:password) from FILE; "
                             "$ZOOKEEPER_AUTH is read otherwise. Never taken on the command "
                             "line, so it never shows in ps")
-    group.add_argument("--timeout", default=sup, type=float, metavar="SECONDS",
+    group.add_argument("--timeout", default=sup, type=positive_seconds, metavar="SECONDS",
                        help="give up connecting (or waiting out a lost connection) after "
                             "this long (default 10)")
     group.add_argument("--tls", default=sup, action="store_true",

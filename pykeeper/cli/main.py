@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Optional, Sequence
 
 from .context import Context, run
@@ -21,6 +23,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ctx = Context(args)
     try:
         return run(ctx, args)
+    except BrokenPipeError:  # (the reader went away, as `| head` does: stop quietly)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         try:
             ctx.close()

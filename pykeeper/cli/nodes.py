@@ -9,6 +9,7 @@ import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..core.paths import join
+from ..protocol.errors import NodeExistsException
 from ..protocol.records import ACL, Id, Stat
 from .context import CommandError, Context
 from .output import (
@@ -152,8 +153,11 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
     value = _value(args) if args.value is not None else b""
     if args.parents:
         parent = path.rsplit("/", 1)[0]
-        if parent:
-            client.retry(client.create_recursive, parent)
+        if parent and client.exists(parent) is None:
+            try:
+                client.retry(client.create_recursive, parent)
+            except NodeExistsException:
+                pass  # (made meanwhile by someone else: as good)
     # (a retried sequential create would get a protected "_c_<guid>-" name: not here)
     create = client.create if args.sequential else functools.partial(client.retry, client.create)
     created = create(path, value, None, 0, ephemeral=args.ephemeral, sequence=args.sequential,
@@ -168,6 +172,14 @@ def cmd_create(ctx: Context, args: argparse.Namespace) -> int:
 def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
     path = ctx.path(args.path)
     client = ctx.client()
+    if args.recursive and args.version != -1:
+        raise CommandError("--version applies to one node: not with -r", 2)
+    if args.dry_run and not args.recursive:
+        stat = client.exists(path)
+        if stat is None:
+            raise CommandError(f"no node: {path}", 3)
+        if stat.numChildren:
+            raise CommandError(f"not empty: {path} (-r removes what is below it)", 7)
     if args.recursive or args.dry_run:
         removed = client.retry(client.delete_recursive, path, args.dry_run, args.force)
         if ctx.json:
@@ -175,7 +187,7 @@ def cmd_rm(ctx: Context, args: argparse.Namespace) -> int:
         else:
             prefix = "would remove " if args.dry_run else "removed "
             lines_out((prefix + p for p in removed), ctx.out)
-            kept = client.exists(path) is not None and not args.dry_run
+            kept = path != "/" and not args.dry_run and client.exists(path) is not None
             if kept:
                 ctx.err.write(f"kept {path}: it has ephemeral nodes below it (--force removes "
                               f"them)\n")

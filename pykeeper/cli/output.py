@@ -8,6 +8,7 @@ import base64
 import datetime
 import json
 import sys
+import unicodedata
 from typing import Any, Dict, IO, Iterable, List, Optional, Sequence
 
 from ..protocol.records import ACL, Stat
@@ -21,12 +22,13 @@ _PERM_LETTERS = (("c", 4), ("d", 8), ("r", 1), ("w", 2), ("a", 16))
 
 
 def is_text(data: bytes) -> bool:
-    """UTF-8 without control characters other than tab and newline."""
+    """UTF-8 without control or format characters (C0, C1, bidi overrides)
+    other than tab and newline: safe to show on a terminal."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return all(ch in "\t\n" or (ord(ch) >= 32 and ord(ch) != 127) for ch in text)
+    return all(ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf") for ch in text)
 
 
 def data_text(data: bytes) -> str:

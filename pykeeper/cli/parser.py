@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Callable, Optional
 
-from .context import EXIT_CODES, Context, add_connection_options
+from .context import EXIT_CODES, Context, add_connection_options, count
 from .nodes import (
     cmd_create, cmd_get, cmd_getacl, cmd_ls, cmd_rm, cmd_set, cmd_setacl, cmd_stat, cmd_sync,
     cmd_tree,
@@ -68,7 +68,7 @@ def build_parser(prog: str = "pykeeper",
 
     sub = command("tree", cmd_tree, "draw the tree below a node, with sizes and child counts")
     path_arg(sub, ".")
-    sub.add_argument("--depth", type=int, metavar="N", help="at most N levels below the node")
+    sub.add_argument("--depth", type=count, metavar="N", help="at most N levels below the node")
 
     sub = command("stat", cmd_stat, "show a node's metadata (versions, times, owner, sizes)")
     path_arg(sub)
@@ -125,7 +125,7 @@ def build_parser(prog: str = "pykeeper",
                   "keeps watching through reconnects and a new session. Needs ZooKeeper 3.6+.")
     path_arg(sub)
     sub.add_argument("-R", "--recursive", action="store_true", help="every node below too")
-    sub.add_argument("--count", type=int, metavar="N", help="stop after N changes")
+    sub.add_argument("--count", type=count, metavar="N", help="stop after N changes")
 
     sub = command("find", cmd_find, "list the nodes below a path that match")
     path_arg(sub)

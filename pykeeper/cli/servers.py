@@ -35,8 +35,11 @@ def cmd_server(ctx: Context, args: argparse.Namespace) -> int:
     for address in addresses:
         name = f"{address.host}:{address.port}"
         try:
-            answers.append((name, ask(address.host, address.port, args.word,
-                                      timeout=min(ctx.timeout, 5.0)), None))
+            reply = ask(address.host, address.port, args.word, timeout=min(ctx.timeout, 5.0))
+            if "not in the whitelist" in reply or not reply.strip():
+                answers.append((name, None, reply.strip() or f"no answer to {args.word!r}"))
+            else:
+                answers.append((name, reply, None))
         except OSError as exc:
             answers.append((name, None, str(exc) or type(exc).__name__))
     if ctx.json:

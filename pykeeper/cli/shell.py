@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 
 from ..clients.base import State
 from ..core.paths import join
-from .context import Context, run
+from .context import CONNECTION_OPTIONS, Context, run
 from .parser import build_parser
 
 __all__ = ["Shell", "cmd_shell"]
@@ -43,6 +43,8 @@ class Shell:
         try:
             import readline
         except ImportError:  # (no line editing on this Python: plain input())
+            ctx.err.write("# no readline here: no completion or history (on Windows: "
+                          "pip install 'pykeeper[cli]')\n")
             return
         self.readline = readline
         readline.set_completer(self.complete)
@@ -117,6 +119,11 @@ class Shell:
         except SystemExit:  # (argparse said what was wrong, or printed --help)
             return None
         if getattr(args, "func", None) is None:
+            return None
+        fixed = [name for name in CONNECTION_OPTIONS if name in vars(args)]
+        if fixed:
+            self.ctx.err.write(f"pykeeper: --{fixed[0].replace('_', '-')} is set when the shell "
+                               f"starts (pykeeper --{fixed[0].replace('_', '-')} ... shell)\n")
             return None
         self.ctx.json = bool(getattr(args, "json", False))
         run(self.ctx, args)

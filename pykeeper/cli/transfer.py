@@ -8,13 +8,15 @@ import argparse
 import base64
 import fnmatch
 import json
+import os
 import re
 import sys
-from typing import Any, Dict, IO, List, Tuple
+from typing import IO, Any, Dict, Iterator, List, Optional, Tuple
 
 from ..core.paths import join, validate_path
 from ..protocol.records import ACL, Id, OPEN_ACL_UNSAFE
-from .context import CommandError, Context
+from ..protocol.errors import ConnectionLossException, OperationTimeoutException
+from .context import CommandError, Context, error_exit
 from .output import Progress, data_json, lines_out, table, write_json
 from .walk import walk
 
@@ -32,7 +34,10 @@ def _relative(root: str, path: str) -> str:
 
 def cmd_find(ctx: Context, args: argparse.Namespace) -> int:
     root = ctx.path(args.path)
-    pattern = re.compile(args.data.encode("utf-8")) if args.data else None
+    try:
+        pattern = re.compile(args.data.encode("utf-8")) if args.data else None
+    except re.error as exc:
+        raise CommandError(f"bad --data regular expression: {exc}", 2) from None
     found = []
     for node in walk(ctx.client(), root, data=pattern is not None):
         name = node.path.rsplit("/", 1)[1] or "/"
@@ -75,11 +80,11 @@ def cmd_du(ctx: Context, args: argparse.Namespace) -> int:
 def _snapshot(client: Any, root: str, with_acl: bool) -> List[Dict[str, Any]]:
     """The subtree as dump records, parents first, ephemeral nodes left out."""
     records = []
-    skipped: List[str] = []
     for node in walk(client, root):
-        if node.stat.ephemeralOwner or any(node.path.startswith(s + "/") for s in skipped):
-            skipped.append(node.path)
+        if node.stat.ephemeralOwner:  # (ephemeral nodes have no children)
             continue
+        if root == "/" and (node.path == "/zookeeper" or node.path.startswith("/zookeeper/")):
+            continue  # (the server's own: quotas and the ensemble's config)
         record: Dict[str, Any] = {"path": _relative(root, node.path), **data_json(node.data)}
         records.append(record)
     if with_acl:
@@ -97,9 +102,11 @@ def cmd_dump(ctx: Context, args: argparse.Namespace) -> int:
     document = {"format": FORMAT, "version": 1, "root": root, "hosts": ctx.hosts,
                 "nodes": records}
     if args.output and args.output != "-":
-        with open(args.output, "w", encoding="utf-8") as f:
+        partial = args.output + ".partial"
+        with open(partial, "w", encoding="utf-8") as f:
             json.dump(document, f, indent=1)
             f.write("\n")
+        os.replace(partial, args.output)  # (an old dump is replaced only by a whole one)
     else:
         json.dump(document, ctx.out, indent=1)
         ctx.out.write("\n")
@@ -127,71 +134,135 @@ def _record_data(record: Dict[str, Any]) -> bytes:
     if record.get("data") is not None:
         return str(record["data"]).encode("utf-8")
     if record.get("data_base64") is not None:
-        return base64.b64decode(record["data_base64"])
+        try:
+            return base64.b64decode(record["data_base64"], validate=True)
+        except (ValueError, TypeError):
+            raise CommandError(f"bad data_base64 of {record['path']!r} in the dump", 2) from None
     return b""
 
 
 def _record_acl(record: Dict[str, Any], with_acl: bool) -> List[ACL]:
     if not with_acl or not record.get("acl"):
         return list(OPEN_ACL_UNSAFE)
-    return [ACL(int(a["perms"]), Id(a["scheme"], a["id"])) for a in record["acl"]]
+    try:
+        return [ACL(int(a["perms"]), Id(str(a["scheme"]), str(a["id"]))) for a in record["acl"]]
+    except (KeyError, TypeError, ValueError):
+        raise CommandError(f"bad acl of {record['path']!r} in the dump: each entry needs "
+                           f"scheme, id and perms", 2) from None
 
 
 def _write_tree(ctx: Context, client: Any, records: List[Dict[str, Any]], target: str,
-                overwrite: bool, dry_run: bool, with_acl: bool) -> Tuple[int, int]:
-    """Create (or with `overwrite`, set) every record under `target`.
-    Returns (created, overwritten). Fails before writing if a node exists
-    and not `overwrite`."""
+                overwrite: bool, dry_run: bool, with_acl: bool) -> Dict[str, Any]:
+    """Create (or with `overwrite`, set) every record under `target`; with
+    `with_acl`, then give each node its ACL (deepest first, so no ACL of a
+    parent stops the writes below it). Everything is checked before the
+    first write; a failure later says how much was written. Returns the
+    summary (with the plan, for a dry run)."""
     existing = set()
     if client.exists(target) is not None:
         existing = {node.path for node in walk(client, target, data=False)}
-    plan: List[Tuple[str, str, bytes, List[ACL]]] = []
+    plan: List[Tuple[str, str, bytes]] = []
+    acls: List[Tuple[str, List[ACL]]] = []
+    known = set(existing)
     for record in records:
-        dest = target if not record["path"] else target.rstrip("/") + record["path"]
+        rel = record["path"]
+        dest = target if not rel else target.rstrip("/") + rel
         try:
-            validate_path(dest)  # (all checked before anything is written)
+            if rel and not rel.startswith("/"):
+                raise ValueError(rel)
+            validate_path(dest)
         except ValueError:
-            raise CommandError(f"bad path {record['path']!r} in the dump", 2) from None
-        if not record["path"] == "" and not record["path"].startswith("/"):
-            raise CommandError(f"bad path {record['path']!r} in the dump", 2)
+            raise CommandError(f"bad path {rel!r} in the dump", 2) from None
+        parent = dest.rsplit("/", 1)[0] or "/"
+        if dest != target and parent not in known:
+            raise CommandError(f"the dump has {rel!r} before (or without) its parent", 2)
+        if dest in known and dest not in existing:
+            raise CommandError(f"the dump has {rel!r} twice", 2)
+        known.add(dest)
+        if with_acl:
+            acls.append((dest, _record_acl(record, True)))
         if dest in existing:
             if dest == target and not overwrite:
                 continue  # (the target may exist: it keeps its data)
-            action = "set"
+            plan.append(("set", dest, _record_data(record)))
         else:
-            action = "create"
-        plan.append((action, dest, _record_data(record), _record_acl(record, with_acl)))
-    conflicts = [dest for action, dest, _, _ in plan if action == "set"]
+            plan.append(("create", dest, _record_data(record)))
+    conflicts = [dest for action, dest, _ in plan if action == "set"]
     if conflicts and not overwrite:
         more = f" and {len(conflicts) - 1} more" if len(conflicts) > 1 else ""
         raise CommandError(f"{conflicts[0]}{more} already exist(s): --overwrite replaces "
                            f"their data", 4)
+    summary: Dict[str, Any] = {
+        "target": target, "created": sum(1 for p in plan if p[0] == "create"),
+        "overwritten": len(conflicts), "dry_run": dry_run}
     if dry_run:
-        lines_out((f"would {action} {dest}" for action, dest, _, _ in plan), ctx.out)
-        return (sum(1 for p in plan if p[0] == "create"), sum(1 for p in plan if p[0] == "set"))
+        summary["plan"] = [f"{action} {dest}" for action, dest, _ in plan]
+        return summary
     parent = target.rsplit("/", 1)[0]
     if parent and client.exists(parent) is None:
         client.retry(client.create_recursive, parent)
-    progress = Progress("restoring", len(plan), ctx.err)
-    batch = client.transaction()
-    size = 0
-    for action, dest, data, acl in plan:
+    written = 0
+    try:
+        progress = Progress("restoring", len(plan), ctx.err)
+        for batch, probe in _batches(client, plan):
+            _commit(client, batch, probe)
+            written += len(batch)
+            progress.advance(len(batch))
+        progress.finish()
+        _set_acls(client, acls)
+    except BaseException as exc:
+        if isinstance(exc, Exception):
+            error = error_exit(exc)
+            code, why = error.code, str(error)
+        elif isinstance(exc, KeyboardInterrupt):
+            code, why = 130, "interrupted"
+        else:
+            raise
+        raise CommandError(f"{why}; wrote {written} of {len(plan)} nodes under {target} "
+                           f"(run again with --overwrite to finish)", code) from None
+    return summary
+
+
+def _batches(client: Any, plan: List[Tuple[str, str, bytes]]) -> Iterator[Tuple[Any, Any]]:
+    """Transactions of at most _BATCH_OPS operations and about _BATCH_BYTES
+    (a node bigger than that goes alone), with the path of each one's first
+    create (None: only sets)."""
+    batch, size, probe = client.transaction(), 0, None
+    for action, dest, data in plan:
+        cost = len(dest) + len(data) + 64
+        if len(batch) and (len(batch) >= _BATCH_OPS or size + cost > _BATCH_BYTES):
+            yield batch, probe
+            batch, size, probe = client.transaction(), 0, None
         if action == "create":
-            batch.create(dest, data, acl)
+            batch.create(dest, data)
+            probe = probe or dest
         else:
             batch.set_data(dest, data)
-        size += len(dest) + len(data) + 64
-        if len(batch) >= _BATCH_OPS or size >= _BATCH_BYTES:
-            count = len(batch)
-            batch.commit()
-            progress.advance(count)
-            batch, size = client.transaction(), 0
+        size += cost
     if len(batch):
-        count = len(batch)
-        batch.commit()
-        progress.advance(count)
-    progress.finish()
-    return (sum(1 for p in plan if p[0] == "create"), sum(1 for p in plan if p[0] == "set"))
+        yield batch, probe
+
+
+def _commit(client: Any, batch: Any, probe: Optional[str]) -> None:
+    """Commit a batch; after a lost connection, find out whether it was
+    applied (a multi applies whole or not at all) before trying again."""
+    while True:
+        try:
+            batch.commit()
+            return
+        except (ConnectionLossException, OperationTimeoutException):
+            client.wait_until_connected(client.retry_policy.deadline if client.retry_policy
+                                        else None)
+            if probe is not None and client.exists(probe) is not None:
+                return
+
+
+def _set_acls(client: Any, acls: List[Tuple[str, List[ACL]]]) -> None:
+    ordered = sorted(acls, key=lambda entry: -entry[0].count("/"))
+    for start in range(0, len(ordered), 400):
+        futures = [client.set_acl_async(path, acl) for path, acl in ordered[start:start + 400]]
+        for future in futures:
+            future.result()
 
 
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
@@ -201,18 +272,19 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
         with open(args.file, encoding="utf-8") as f:
             records = load_dump(f, args.file)
     target = ctx.path(args.path)
-    created, overwritten = _write_tree(ctx, ctx.client(), records, target, args.overwrite,
-                                       args.dry_run, args.acl)
-    _report(ctx, created, overwritten, target, args.dry_run)
+    _report(ctx, _write_tree(ctx, ctx.client(), records, target, args.overwrite, args.dry_run,
+                             args.acl))
     return 0
 
 
-def _report(ctx: Context, created: int, overwritten: int, target: str, dry_run: bool) -> None:
+def _report(ctx: Context, summary: Dict[str, Any]) -> None:
     if ctx.json:
-        write_json({"target": target, "created": created, "overwritten": overwritten,
-                    "dry_run": dry_run}, ctx.out)
-    elif not dry_run:
-        ctx.print(f"created {created}, overwrote {overwritten} nodes under {target}")
+        write_json(summary, ctx.out)
+    elif summary["dry_run"]:
+        lines_out(("would " + step for step in summary["plan"]), ctx.out)
+    else:
+        ctx.print(f"created {summary['created']}, overwrote {summary['overwritten']} nodes "
+                  f"under {summary['target']}")
 
 
 def cmd_cp(ctx: Context, args: argparse.Namespace) -> int:
@@ -222,9 +294,8 @@ def cmd_cp(ctx: Context, args: argparse.Namespace) -> int:
     destination = ctx.client(args.to_hosts) if args.to_hosts else ctx.client()
     if not args.to_hosts and (target == source or target.startswith(source.rstrip("/") + "/")):
         raise CommandError(f"cannot copy {source} into itself ({target})", 2)
-    created, overwritten = _write_tree(ctx, destination, records, target, args.overwrite,
-                                       args.dry_run, args.acl)
-    _report(ctx, created, overwritten, target, args.dry_run)
+    _report(ctx, _write_tree(ctx, destination, records, target, args.overwrite, args.dry_run,
+                             args.acl))
     return 0
 
 

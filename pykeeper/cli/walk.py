@@ -31,23 +31,29 @@ def walk(client: Any, root: str, data: bool = True,
     while level:
         found: List[Node] = []
         for start in range(0, len(level), _WINDOW):
-            batch = level[start:start + _WINDOW]
-            reads = [(path, client.get_async(path) if data else client.exists_async(path),
-                      client.get_children_async(path)) for path in batch]
-            for path, read, listing in reads:
-                try:
-                    answer, children = read.result(), listing.result()
-                except NoNodeException:
-                    answer = children = None
-                if answer is None or children is None:
-                    if path == root:
-                        raise NoNodeException(path=root)
-                    continue
-                content, stat = answer if data else (b"", answer)
-                found.append(Node(path, content, stat, sorted(children)))
+            # (a lost connection re-reads the batch once the client is back)
+            found.extend(client.retry(_read, client, root, level[start:start + _WINDOW], data))
         for node in found:
             yield node
         below += 1
         if depth is not None and below > depth:
             return
         level = [join(node.path, name) for node in found for name in node.children]
+
+
+def _read(client: Any, root: str, batch: List[str], data: bool) -> List[Node]:
+    reads = [(path, client.get_async(path) if data else client.exists_async(path),
+              client.get_children_async(path)) for path in batch]
+    found = []
+    for path, read, listing in reads:
+        try:
+            answer, children = read.result(), listing.result()
+        except NoNodeException:
+            answer = children = None
+        if answer is None or children is None:
+            if path == root:
+                raise NoNodeException(path=root)
+            continue  # (deleted while the walk went on)
+        content, stat = answer if data else (b"", answer)
+        found.append(Node(path, content, stat, sorted(children)))
+    return found

@@ -31,7 +31,19 @@ def cmd_watch(ctx: Context, args: argparse.Namespace) -> int:
         events.put(("state", state))
 
     client.add_listener(on_state)
-    client.add_watch(path, on_event, recursive=args.recursive)
+    try:
+        client.add_watch(path, on_event, recursive=args.recursive)
+        return _follow(ctx, args, path, client, events, on_event)
+    finally:  # (a shell goes on: its client keeps no listener or watch of ours)
+        client.remove_listener(on_state)
+        try:
+            client.remove_watches(path, on_event)
+        except Exception:
+            pass
+
+
+def _follow(ctx: Context, args: argparse.Namespace, path: str, client: Any,
+            events: "queue.SimpleQueue[Tuple[str, Any]]", on_event: Any) -> int:
     ctx.err.write(f"watching {path}{' and below' if args.recursive else ''}; Ctrl-C ends\n")
     ctx.err.flush()
     seen = 0

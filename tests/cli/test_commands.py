@@ -58,6 +58,8 @@ def test_create_flags(cli: Run, base: str, client: pykeeper.ZooKeeper) -> None:
     exists = cli("create", f"{base}/box")
     assert exists.returncode == 4 and exists.stderr.startswith("pykeeper: ")
     assert cli("create", f"{base}/no/parent").returncode == 3
+    assert cli("create", f"{base}/ttl", "--ttl", "60000").returncode == 0
+    assert client.exists(f"{base}/ttl") is not None  # (a TTL node: persistent until idle)
 
 
 def test_ls_plain_long_recursive_and_json(cli: Run, base: str,
@@ -182,6 +184,8 @@ def test_errors_are_one_line_and_an_exit_code(cli: Run, base: str, args: Any, co
     result = cli(*args)
     assert result.returncode == code, result.stderr
     assert text in result.stderr and "Traceback" not in result.stderr
+    if code == 0:
+        assert result.stdout == f"{base}/rel\n"
 
 
 def test_no_server_is_exit_code_6_within_the_timeout() -> None:
@@ -214,3 +218,43 @@ def test_tls_options(zk_tls_server: Any) -> None:
     refused = run_command("--ca", server.ca_file, "--timeout", "1", "ls", "/",
                           hosts=server.tls_hosts)
     assert refused.returncode == 6
+
+
+def test_create_p_under_a_parent_that_exists(cli: Run, base: str,
+                                             client: pykeeper.ZooKeeper) -> None:
+    assert cli("create", "-p", f"{base}/x/one").returncode == 0
+    assert cli("create", "-p", f"{base}/x/two", "2").returncode == 0
+    assert cli("create", "-p", f"{base}/three").returncode == 0
+    assert sorted(client.get_children(f"{base}/x")) == ["one", "two"]
+
+
+def test_rm_checks_what_it_would_do(cli: Run, base: str, client: pykeeper.ZooKeeper) -> None:
+    client.create_recursive(f"{base}/d/kid")
+    assert cli("rm", "--dry-run", f"{base}/d").returncode == 7
+    assert cli("rm", "--dry-run", f"{base}/d/kid").stdout == f"would remove {base}/d/kid\n"
+    assert cli("rm", "-r", "--version", "0", f"{base}/d").returncode == 2
+    assert client.exists(f"{base}/d/kid") is not None
+
+
+def test_bad_option_values_are_usage_errors(cli: Run, base: str) -> None:
+    for args in (("--timeout", "0", "ls", "/"), ("--timeout", "nan", "ls", "/"),
+                 ("tree", base, "--depth", "-1"), ("find", base, "--data", "(")):
+        result = cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, args
+
+
+def test_a_closed_pipe_ends_the_command_quietly(cli: Run, base: str, zk_server: Any,
+                                               client: pykeeper.ZooKeeper) -> None:
+    client.create(f"{base}/big", b"x" * 1_000_000)
+    result = subprocess.run(
+        ["bash", "-c", f"'{COMMAND}' --hosts {zk_server.hosts} get {base}/big | head -c 1; "
+                       f"echo \" ${{PIPESTATUS[0]}}\""], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "x 0\n" and result.stderr == ""
+
+
+def test_text_that_would_steer_a_terminal_is_not_text() -> None:
+    from pykeeper.cli.output import data_text, is_text
+    assert is_text("plain, grüße\tand\nlines".encode())
+    for sneaky in ("\x1b[31m", "\u009b31m", "\u202eevil", "\x00"):
+        assert not is_text(sneaky.encode()), repr(sneaky)
+        assert data_text(sneaky.encode()).startswith("b'")

@@ -117,6 +117,12 @@ def test_commands_cd_pwd_and_a_failing_command(shell: Any, zk_server: Any, base:
     term.expect(r"unrecognized arguments: --bogus")
     term.type("help\n")
     term.expect(r"commands: .*cp.*tree")
+    term.type("ls / --hosts 127.0.0.1:1\n")
+    term.expect(r"--hosts is set when the shell starts")
+    term.type("find / --data (\n")
+    term.expect(r"bad --data regular expression")
+    term.type("pwd\n")  # (still there)
+    term.expect(rf"\n{base}\n")
     term.type("exit\n")
     assert term.process.wait(WAIT) == 0
 

@@ -10,6 +10,8 @@ import random
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+import pytest
+
 import pykeeper
 
 from .conftest import COMMAND, Run, run_command
@@ -175,3 +177,63 @@ def test_restore_shows_progress_on_a_terminal(base: str, client: pykeeper.ZooKee
     finally:
         assert term.close() == 0
     assert len(client.get_children(base + "/p")) == 1200
+
+
+def test_a_whole_cluster_dumps_and_restores_into_another(cli: Run, base: str, tmp_path: Path,
+                                                         zk_fresh_server: Any) -> None:
+    dump = tmp_path / "all.json"
+    assert cli("dump", "/", "-o", str(dump)).returncode == 0
+    paths = [n["path"] for n in json.loads(dump.read_text())["nodes"]]
+    assert not any(p == "/zookeeper" or p.startswith("/zookeeper/") for p in paths)
+    assert base in paths
+    restored = run_command("restore", str(dump), "/", hosts=zk_fresh_server.hosts)
+    assert restored.returncode == 0, restored.stderr
+    with pykeeper.ZooKeeper(zk_fresh_server.hosts) as other:
+        assert other.exists(base) is not None
+
+
+def test_nodes_near_the_request_limit_get_batches_of_their_own(
+        cli: Run, base: str, client: pykeeper.ZooKeeper) -> None:
+    client.create(base + "/s")
+    for name in ("a", "b", "c"):
+        client.create(f"{base}/s/{name}", name.encode() * 600_000)
+    copied = cli("cp", base + "/s", base + "/t")
+    assert copied.returncode == 0, copied.stderr
+    assert client.get(base + "/t/b")[0] == b"b" * 600_000
+
+
+def test_acls_are_set_after_the_nodes_below_them_exist(cli: Run, base: str, tmp_path: Path,
+                                                       client: pykeeper.ZooKeeper) -> None:
+    client.create(base + "/locked", b"")
+    client.create(base + "/locked/inside", b"1")
+    read_admin = [pykeeper.ACL(pykeeper.Permission.READ | pykeeper.Permission.ADMIN,
+                               pykeeper.Id("world", "anyone"))]  # (no create below it)
+    client.set_acl(base + "/locked", read_admin)
+    copied = cli("cp", base + "/locked", base + "/copy", "--acl")
+    assert copied.returncode == 0, copied.stderr
+    assert client.get(base + "/copy/inside")[0] == b"1"
+    assert client.get_acl(base + "/copy")[0] == read_admin
+    for path in (base + "/locked", base + "/copy"):
+        client.set_acl(path, pykeeper.OPEN_ACL_UNSAFE)
+
+
+@pytest.mark.parametrize("nodes, what", [
+    ([{"path": ""}, {"path": "/a"}, {"path": "/a"}], "twice"),
+    ([{"path": ""}, {"path": "/a/b"}, {"path": "/a"}], "before (or without) its parent"),
+    ([{"path": ""}, {"path": "/a", "data_base64": "!!!"}], "bad data_base64"),
+    ([{"path": ""}, {"path": "/a", "acl": [{"scheme": "world"}]}], "bad acl"),
+])
+def test_a_bad_dump_is_refused_before_anything_is_written(
+        cli: Run, base: str, client: pykeeper.ZooKeeper, nodes: Any, what: str) -> None:
+    document = {"format": "pykeeper-dump", "version": 1, "nodes": nodes}
+    result = cli("restore", "-", base + "/t", "--acl", input=json.dumps(document))
+    assert result.returncode == 2 and what in result.stderr, result.stderr
+    assert client.exists(base + "/t") is None
+
+
+def test_a_dry_run_in_json_is_one_document(cli: Run, base: str,
+                                          client: pykeeper.ZooKeeper) -> None:
+    client.create_recursive(base + "/src/kid")
+    plan = json.loads(cli("cp", base + "/src", base + "/dst", "--dry-run", "--json").stdout)
+    assert plan["plan"] == [f"create {base}/dst", f"create {base}/dst/kid"]
+    assert plan["dry_run"] is True and client.exists(base + "/dst") is None
