@@ -104,7 +104,7 @@ class Progress:
 
     def advance(self, count: int) -> None:
         self.done += count
-        if self.enabled:
+        if self.enabled and (self.done % 100 < count or self.done >= self.total):
             width = 30
             filled = width * self.done // max(1, self.total)
             self.stream.write(f"\r{self.what} [{'#' * filled}{'.' * (width - filled)}] "

@@ -169,8 +169,9 @@ def build_parser(prog: str = "pykeeper",
     sub.add_argument("--acl", action="store_true", help="copy the ACLs too")
 
     sub = command("server", cmd_server, "ask every server a four-letter word; a table",
-                  "Ask each server of --hosts a four-letter word and show the answers side "
-                  "by side (the servers must allow the word in 4lw.commands.whitelist).")
+                  "Ask each member of the ensemble (found from the first server of --hosts "
+                  "that answers 'conf') a four-letter word and show the answers side by side "
+                  "(the servers must allow the word in 4lw.commands.whitelist).")
     sub.add_argument("word", nargs="?", default="srvr", choices=WORDS,
                      help="srvr (default), stat, conf, mntr, ruok, cons or envi")
 

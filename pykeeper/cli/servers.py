@@ -1,5 +1,5 @@
-"""`server`: a four-letter word asked of every server in --hosts, the
-answers side by side."""
+"""`server`: a four-letter word asked of every member of the ensemble (as
+`conf` lists them; else the servers of --hosts), the answers side by side."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..drivers.fourletter_io import ask
 from .context import CommandError, Context
 from .output import lines_out, table, write_json
 
-__all__ = ["WORDS", "cmd_server"]
+__all__ = ["WORDS", "cmd_server", "members"]
 
 WORDS = ["srvr", "stat", "conf", "mntr", "ruok", "cons", "envi"]
 
@@ -29,13 +29,43 @@ def _parse(word: str, answer: str) -> Optional[Dict[str, str]]:
     return fields
 
 
-def cmd_server(ctx: Context, args: argparse.Namespace) -> int:
+def members(conf: str, host: str) -> List[Tuple[str, int]]:
+    """The client addresses of the ensemble's members in a `conf` answer
+    ("server.N=host:quorum:election:role;[client host:]port" lines)."""
+    found = []
+    for line in conf.splitlines():
+        if not line.startswith("server.") or ";" not in line:
+            continue
+        client = line.split(";", 1)[1].strip()
+        where, _, port = client.rpartition(":")
+        if not port.isdigit():
+            continue
+        if not where or where in ("0.0.0.0", "::", "[::]"):
+            where = host  # (it listens everywhere: reach it as we reached the one we asked)
+        found.append((where, int(port)))
+    return found
+
+
+def _targets(ctx: Context) -> List[Tuple[str, int]]:
+    """Every member of the ensemble, as the first server that answers `conf`
+    lists them (else the servers of --hosts)."""
     addresses, _ = parse_hosts(ctx.hosts)
-    answers: List[Tuple[str, Optional[str], Optional[str]]] = []
-    for address in addresses:
-        name = f"{address.host}:{address.port}"
+    given = [(address.host, address.port) for address in addresses]
+    for host, port in given:
         try:
-            reply = ask(address.host, address.port, args.word, timeout=min(ctx.timeout, 5.0))
+            listed = members(ask(host, port, "conf", timeout=min(ctx.timeout, 5.0)), host)
+        except OSError:
+            continue
+        return listed + [g for g in given if g not in listed] if listed else given
+    return given
+
+
+def cmd_server(ctx: Context, args: argparse.Namespace) -> int:
+    answers: List[Tuple[str, Optional[str], Optional[str]]] = []
+    for host, port in _targets(ctx):
+        name = f"{host}:{port}"
+        try:
+            reply = ask(host, port, args.word, timeout=min(ctx.timeout, 5.0))
             if "not in the whitelist" in reply or not reply.strip():
                 answers.append((name, None, reply.strip() or f"no answer to {args.word!r}"))
             else:

@@ -80,13 +80,20 @@ def cmd_du(ctx: Context, args: argparse.Namespace) -> int:
 def _snapshot(client: Any, root: str, with_acl: bool) -> List[Dict[str, Any]]:
     """The subtree as dump records, parents first, ephemeral nodes left out."""
     records = []
+    try:
+        total = client.get_all_children_number(root) + 1
+    except Exception:  # (servers before 3.6: no count, no progress line)
+        total = 0
+    progress = Progress("reading", total, sys.stderr)
     for node in walk(client, root):
+        progress.advance(1)
         if node.stat.ephemeralOwner:  # (ephemeral nodes have no children)
             continue
         if root == "/" and (node.path == "/zookeeper" or node.path.startswith("/zookeeper/")):
             continue  # (the server's own: quotas and the ensemble's config)
         record: Dict[str, Any] = {"path": _relative(root, node.path), **data_json(node.data)}
         records.append(record)
+    progress.finish()
     if with_acl:
         futures = [client.get_acl_async(join(root, r["path"]) if r["path"] else root)
                    for r in records]

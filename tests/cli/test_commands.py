@@ -258,3 +258,18 @@ def test_text_that_would_steer_a_terminal_is_not_text() -> None:
     for sneaky in ("\x1b[31m", "\u009b31m", "\u202eevil", "\x00"):
         assert not is_text(sneaky.encode()), repr(sneaky)
         assert data_text(sneaky.encode()).startswith("b'")
+
+
+def test_server_asks_every_member_of_the_ensemble(zk_ensemble: Any) -> None:
+    first = zk_ensemble.hosts.split(",")[0]
+    result = run_command("server", hosts=first)
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[1:] == zk_ensemble.hosts.split(",")
+    modes = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("Mode")]
+    assert sorted(modes[0]) == ["follower", "follower", "leader"]
+    zk_ensemble.stop_member(2)
+    partly = run_command("server", "ruok", "--json", hosts=first)
+    answers = json.loads(partly.stdout)
+    assert answers[zk_ensemble.hosts.split(",")[2]]["error"]
+    assert partly.returncode == 0
