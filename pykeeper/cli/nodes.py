@@ -62,30 +62,40 @@ def cmd_tree(ctx: Context, args: argparse.Namespace) -> int:
     nodes = list(walk(ctx.client(), root, data=False, depth=args.depth))
     by_path = {n.path: n for n in nodes}
 
-    def as_json(path: str) -> Dict[str, Any]:
-        node = by_path[path]
-        kids = [join(path, name) for name in node.children if join(path, name) in by_path]
-        return {"name": path if path == root else path.rsplit("/", 1)[1],
-                "bytes": node.stat.dataLength, "children": node.stat.numChildren,
-                "nodes": [as_json(kid) for kid in kids]}
+    def kids(path: str) -> List[str]:
+        return [join(path, name) for name in by_path[path].children
+                if join(path, name) in by_path]
 
-    if ctx.json:
-        write_json(as_json(root), ctx.out)
+    def entry(path: str) -> Dict[str, Any]:
+        stat = by_path[path].stat
+        return {"name": path if path == root else path.rsplit("/", 1)[1],
+                "bytes": stat.dataLength, "children": stat.numChildren, "nodes": []}
+
+    if ctx.json:  # (built without recursion: trees may be deeper than Python's stack)
+        top = entry(root)
+        stack = [(root, top)]
+        while stack:
+            path, made = stack.pop()
+            for kid in kids(path):
+                child = entry(kid)
+                made["nodes"].append(child)
+                stack.append((kid, child))
+        write_json(top, ctx.out)
         return 0
     lines: List[str] = []
-
-    def draw(path: str, prefix: str, last: bool, top: bool) -> None:
-        node = by_path[path]
-        name = path if top else path.rsplit("/", 1)[1]
-        detail = f"  ({node.stat.dataLength:,} B, {node.stat.numChildren} children"
-        detail += ", ephemeral)" if node.stat.ephemeralOwner else ")"
-        lines.append(("" if top else prefix + ("└── " if last else "├── ")) + name + detail)
-        kids = [join(path, n) for n in node.children if join(path, n) in by_path]
-        below = prefix if top else prefix + ("    " if last else "│   ")
-        for i, kid in enumerate(kids):
-            draw(kid, below, i == len(kids) - 1, False)
-
-    draw(root, "", True, True)
+    # (path, prefix of its line, prefix of its children's lines), depth first
+    todo: List[Tuple[str, str, str]] = [(root, "", "")]
+    while todo:
+        path, lead, below = todo.pop()
+        stat = by_path[path].stat
+        name = path if path == root else path.rsplit("/", 1)[1]
+        lines.append(f"{lead}{name}  ({stat.dataLength:,} B, {stat.numChildren} children"
+                     + (", ephemeral)" if stat.ephemeralOwner else ")"))
+        children = kids(path)
+        for i, kid in reversed(list(enumerate(children))):
+            last = i == len(children) - 1
+            todo.append((kid, below + ("└── " if last else "├── "),
+                         below + ("    " if last else "│   ")))
     lines_out(lines, ctx.out)
     return 0
 

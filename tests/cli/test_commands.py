@@ -269,7 +269,29 @@ def test_server_asks_every_member_of_the_ensemble(zk_ensemble: Any) -> None:
     modes = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("Mode")]
     assert sorted(modes[0]) == ["follower", "follower", "leader"]
     zk_ensemble.stop_member(2)
+    zk_ensemble.wait_for_leader()  # (a member still electing may not list the others)
     partly = run_command("server", "ruok", "--json", hosts=first)
     answers = json.loads(partly.stdout)
     assert answers[zk_ensemble.hosts.split(",")[2]]["error"]
     assert partly.returncode == 0
+
+
+def test_tree_of_a_path_deeper_than_pythons_stack(cli: Run, base: str,
+                                                  client: pykeeper.ZooKeeper) -> None:
+    paths = [base + "/d" * level for level in range(1, 1201)]
+    for start in range(0, len(paths), 200):
+        batch = client.transaction()
+        for path in paths[start:start + 200]:
+            batch.create(path)
+        batch.commit()
+    try:
+        drawn = cli("tree", base)
+        assert drawn.returncode == 0, drawn.stderr
+        lines = drawn.stdout.splitlines()
+        assert len(lines) == 1201 and lines[-1] == " " * 4 * 1199 + "└── d  (0 B, 0 children)"
+    finally:  # (deepest first: the client's delete_recursive recurses per level)
+        for start in range(len(paths), 0, -200):
+            batch = client.transaction()
+            for path in reversed(paths[max(0, start - 200):start]):
+                batch.delete(path)
+            batch.commit()

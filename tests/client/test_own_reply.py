@@ -136,8 +136,9 @@ def test_calls_across_dropped_connections_complete_or_raise_connection_loss(
         worker.join(WAIT)
     assert not worker.is_alive()
     assert outcomes["lost"] >= 1
-    zk.wait_until_connected(WAIT)
-    assert zk.get(base)[0] == b"value"
+    # (the last drop may not be noticed yet: the client is still connected to
+    # a dead socket; what counts is that it gets back)
+    assert zk.retry(zk.get, base)[0] == b"value"
 
 
 
