@@ -5,10 +5,13 @@ from them, where output goes, the shell's current node; and the exit codes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import posixpath
+import signal
 import sys
-from typing import IO, Any, Dict, List, Optional, Tuple
+import threading
+from typing import IO, Any, Dict, Iterator, List, Optional, Tuple
 
 from ..clients.sync import ZooKeeper
 from ..core.retry import RetryPolicy
@@ -125,6 +128,22 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
                        help="print JSON (read commands), for scripts")
 
 
+@contextlib.contextmanager
+def _interrupts_to_this_thread() -> Iterator[None]:
+    """Start the client's threads with SIGINT blocked in them (they inherit
+    the mask), so that Ctrl-C always reaches the main thread, waiting at a
+    prompt or for an event, and not a client thread that would leave it be."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 class Context:
     """A command's surroundings; the client is made on first use."""
 
@@ -175,7 +194,8 @@ class Context:
         if client is None:
             client = ZooKeeper(hosts, retry=RetryPolicy(max_tries=None, deadline=self.timeout),
                                connect_timeout=min(self.timeout, 5.0), **self.tls)
-            client.connect(timeout=self.timeout)
+            with _interrupts_to_this_thread():
+                client.connect(timeout=self.timeout)
             credentials = self.credentials()
             if credentials is not None:
                 client.add_auth(*credentials)
