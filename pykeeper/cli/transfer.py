@@ -13,12 +13,13 @@ import re
 import sys
 from typing import IO, Any, Dict, Iterator, List, Optional, Tuple
 
+from ..core.acl import acl_dicts
 from ..core.paths import join, validate_path
 from ..protocol.records import ACL, Id, OPEN_ACL_UNSAFE
 from ..protocol.errors import ConnectionLossException, OperationTimeoutException
 from .context import CommandError, Context, error_exit
 from .output import Progress, data_json, lines_out, table, write_json
-from .walk import walk
+from .walk import pipelined, walk
 
 __all__ = ["cmd_cp", "cmd_diff", "cmd_du", "cmd_dump", "cmd_find", "cmd_restore", "load_dump"]
 
@@ -95,11 +96,10 @@ def _snapshot(client: Any, root: str, with_acl: bool) -> List[Dict[str, Any]]:
         records.append(record)
     progress.finish()
     if with_acl:
-        futures = [client.get_acl_async(join(root, r["path"]) if r["path"] else root)
-                   for r in records]
-        for record, future in zip(records, futures):
-            record["acl"] = [{"scheme": a.id.scheme, "id": a.id.id, "perms": int(a.perms)}
-                             for a in future.result()[0]]
+        reads = pipelined(client.get_acl_async, [join(root, r["path"]) if r["path"] else root
+                                                 for r in records])
+        for record, (acls, _) in zip(records, reads):
+            record["acl"] = acl_dicts(acls)
     return records
 
 
@@ -266,10 +266,8 @@ def _commit(client: Any, batch: Any, probe: Optional[str]) -> None:
 
 def _set_acls(client: Any, acls: List[Tuple[str, List[ACL]]]) -> None:
     ordered = sorted(acls, key=lambda entry: -entry[0].count("/"))
-    for start in range(0, len(ordered), 400):
-        futures = [client.set_acl_async(path, acl) for path, acl in ordered[start:start + 400]]
-        for future in futures:
-            future.result()
+    for _ in pipelined(lambda entry: client.set_acl_async(*entry), ordered):
+        pass
 
 
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:

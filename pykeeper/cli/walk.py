@@ -3,13 +3,17 @@ pipelined (many in flight on the one connection), parents before children."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, NamedTuple, Optional
+from concurrent.futures import Future
+from typing import Any, Callable, Iterator, List, NamedTuple, Optional, Sequence, TypeVar
 
 from ..core.paths import join
 from ..protocol.errors import NoNodeException
 from ..protocol.records import Stat
 
-__all__ = ["Node", "walk"]
+__all__ = ["Node", "pipelined", "walk"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # Reads in flight at once (the server stops reading a connection at 1,000).
 _WINDOW = 400
@@ -57,3 +61,11 @@ def _read(client: Any, root: str, batch: List[str], data: bool) -> List[Node]:
         content, stat = answer if data else (b"", answer)
         found.append(Node(path, content, stat, sorted(children)))
     return found
+
+
+def pipelined(start: Callable[[T], "Future[R]"], items: Sequence[T]) -> Iterator[R]:
+    """start(item)'s results, in order, with at most _WINDOW in flight."""
+    for begin in range(0, len(items), _WINDOW):
+        futures = [start(item) for item in items[begin:begin + _WINDOW]]
+        for future in futures:
+            yield future.result()

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any, Dict, List
 
 from ..protocol.records import ACL, Id, Permission
 
-__all__ = ["make_acl", "make_digest_acl", "make_digest_acl_credential", "Permission"]
+__all__ = ["acl_dicts", "make_acl", "make_digest_acl", "make_digest_acl_credential",
+           "Permission"]
 
 
 def make_digest_acl_credential(user: str, password: str) -> str:
@@ -61,3 +63,9 @@ def make_digest_acl(user: str, password: str, *, read: bool = False, write: bool
     with add_auth("digest", "user:password")."""
     return make_acl("digest", make_digest_acl_credential(user, password), read=read,
                     write=write, create=create, delete=delete, admin=admin, all=all)
+
+
+def acl_dicts(acls: List[ACL]) -> List[Dict[str, Any]]:
+    """ACL entries as {"perms", "scheme", "id"} dicts (the official binding's
+    shape; also how a dump stores them)."""
+    return [{"perms": int(acl.perms), "scheme": acl.id.scheme, "id": acl.id.id} for acl in acls]

@@ -34,6 +34,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ..clients.sync import ZooKeeper
 from ..core import operations as ops
+from ..core.acl import acl_dicts
 from ..protocol.errors import (
     ApiErrorException, AuthFailedException, BadArgumentsException, BadVersionException,
     ClosingException, ConnectionLossException, DataInconsistencyException,
@@ -51,7 +52,7 @@ from . import constants as _constants
 from .constants import *  # noqa: F403 (the binding's constants, all of them)
 from .constants import CONTAINER, NONODE, OK, SEQUENCE, ZOO_VERSION
 from .convert import (
-    StatDict, acl_dicts, check_callback, check_data, check_flags, check_path,
+    StatDict, check_callback, check_data, check_flags, check_path,
     check_version_arg, data_out, parse_acls, stat_dict,
 )
 from .handles import Handle, OneShot, Shaped, free, lookup, register, release

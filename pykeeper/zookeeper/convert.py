@@ -14,7 +14,7 @@ from ..protocol.records import ACL, Id, Stat
 from .constants import CONTAINER, EPHEMERAL, SEQUENCE
 
 __all__ = [
-    "StatDict", "acl_dicts", "check_callback", "check_data", "check_flags", "check_path",
+    "StatDict", "check_callback", "check_data", "check_flags", "check_path",
     "check_version_arg", "data_out", "parse_acls", "stat_dict",
 ]
 
@@ -26,11 +26,6 @@ _ACL_KEYS = ("perms", "scheme", "id")
 def stat_dict(stat: Optional[Stat]) -> Optional[StatDict]:
     """The binding's stat: a dict of the 11 Stat fields (None for no stat)."""
     return None if stat is None else dict(zip(_STAT_KEYS, stat))
-
-
-def acl_dicts(acls: List[ACL]) -> List[Dict[str, Any]]:
-    """ACL entries as the binding's {"perms", "scheme", "id"} dicts."""
-    return [{"perms": int(acl.perms), "scheme": acl.id.scheme, "id": acl.id.id} for acl in acls]
 
 
 def parse_acls(acls: Any) -> List[ACL]:

@@ -208,14 +208,18 @@ class Handle:
             raise InvalidStateException(
                 f"invalid zhandle state: {state.value} (the handle can only be closed)")
 
+    def _ready_locked(self) -> bool:
+        """Connected, with no earlier call waiting: a call may go out now."""
+        return self.client.state in CONNECTED_STATES and not self._pending \
+            and not self._flushing
+
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """fn(*args) once connected (waiting at most the session timeout)
         and after the a* calls made before it, with the pykeeper client's
         errors as the binding's."""
         self.check_usable()
         with self._lock:
-            ready = self.client.state in CONNECTED_STATES and not self._pending \
-                and not self._flushing
+            ready = self._ready_locked()
         if not ready:
             try:
                 self.client.wait_until_connected(self.client.session_timeout)
@@ -264,8 +268,7 @@ class Handle:
                 fail(return_code(exc))
 
         with self._lock:
-            queued = not (self.client.state in CONNECTED_STATES and not self._pending
-                          and not self._flushing)
+            queued = not self._ready_locked()
             if queued:
                 deadline = time.monotonic() + self.client.session_timeout if bounded \
                     else float("inf")
