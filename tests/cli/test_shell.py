@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import platform
 import pty
 import re
 import select
@@ -23,6 +24,8 @@ import pykeeper
 from ..support import WAIT
 from .conftest import COMMAND
 
+# select, pselect6, poll and ppoll: how readline waits for a key
+_KEY_WAITS = {"x86_64": {"23", "270", "7", "271"}, "aarch64": {"72", "73"}}
 _ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\r")
 
 
@@ -66,6 +69,24 @@ class Terminal:
                 if not chunk:
                     raise AssertionError(f"the shell ended; the screen:\n{self.screen}")
                 self.screen += _ESCAPES.sub("", chunk.decode("utf-8", "replace"))
+
+    def wait_until_reading(self, timeout: float = WAIT) -> None:
+        """Wait until the shell's main thread sleeps waiting for a key.
+
+        CPython's readline notices a signal only when it interrupts that wait:
+        a Ctrl-C landing while a key is still being handled stays pending until
+        the next key, so a test must not type one there."""
+        task = f"/proc/{self.process.pid}/task/{self.process.pid}"
+        waits = _KEY_WAITS.get(platform.machine(), set())
+        deadline = time.monotonic() + timeout
+        while True:
+            with open(f"{task}/wchan") as wchan, open(f"{task}/syscall") as syscall:
+                where, number = wchan.read(), syscall.read().split()[0]
+            if "select" in where or "poll" in where or number in waits:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the shell never waited for a key (at {where!r})")
+            select.select([], [], [], 0.001)  # (a poll of /proc, not a wait for the shell)
 
     def close(self) -> int:
         if self.process.poll() is None:
@@ -169,7 +190,8 @@ def test_binary_data_is_shown_escaped_on_the_terminal(shell: Any, zk_server: Any
 def test_ctrl_c_at_the_prompt_keeps_the_shell(shell: Any, zk_server: Any) -> None:
     term = shell(zk_server.hosts)
     term.type("half a line")
-    term.expect(r"half a line")  # (readline has the keys: Ctrl-C now goes to it)
+    term.expect(r"half a line")
+    term.wait_until_reading()  # (readline is done with the keys: Ctrl-C now goes to it)
     term.type("\x03")
     term.expect(r"\^C")
     term.type("pwd\n")
