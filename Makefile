@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: test typecheck generate demo bench zookeeper venv clean
+.PHONY: test typecheck generate demo bench zookeeper kerberos venv clean
 
-test: typecheck zookeeper venv
+test: typecheck zookeeper venv $(VENV)/.gssapi-installed
 	$(VPY) -m pytest
 
 # Strict type checking of the package (settings in pyproject.toml's [tool.mypy]).
@@ -45,6 +45,21 @@ zookeeper:
 	@command -v openssl >/dev/null || { \
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl; }
+
+# The GSSAPI tests run a real MIT Kerberos KDC; the gssapi extra builds
+# against its headers.
+kerberos:
+	@command -v krb5-config >/dev/null && command -v kinit >/dev/null && \
+	    PATH="$$PATH:/usr/sbin" command -v krb5kdc >/dev/null && \
+	    PATH="$$PATH:/usr/sbin" command -v kadmin.local >/dev/null || { \
+		echo "installing Debian's MIT Kerberos packages"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		    krb5-kdc krb5-admin-server krb5-user libkrb5-dev gcc; }
+
+$(VENV)/.gssapi-installed: pyproject.toml | kerberos venv
+	$(VPY) -m pip install -q -e '.[test,gssapi]'
+	touch $@
 
 venv: $(VENV)/.installed
 

@@ -7,7 +7,10 @@
     data, stat = client.get("/app/config/db")
 """
 
-from .core.acl import make_acl, make_digest_acl, make_digest_acl_credential
+from .core.acl import (
+    make_acl, make_digest_acl, make_digest_acl_credential, make_ip_acl, make_sasl_acl,
+    make_x509_acl,
+)
 from .clients.sync import EPHEMERAL, SEQUENCE, ZooKeeper
 from .clients.base import State
 from .clients.logstream import install_log_stream, uninstall_log_stream
@@ -48,7 +51,8 @@ __all__ = [
     "DataInconsistencyException", "DataWatch", "EPHEMERAL", "EphemeralOnLocalSessionException",
     "EventType", "Id", "install_log_stream", "InvalidACLException", "InvalidCallbackException",
     "InvalidStateException", "join", "KeeperState", "make_acl", "make_digest_acl",
-    "make_digest_acl_credential", "MarshallingErrorException", "NewConfigNoQuorumException",
+    "make_digest_acl_credential", "make_ip_acl", "make_sasl_acl", "make_x509_acl",
+    "MarshallingErrorException", "NewConfigNoQuorumException",
     "NoAuthException", "NoChildrenForEphemeralsException", "NodeExistsException",
     "NoNodeException", "NotEmptyException", "NothingException", "NotReadOnlyException",
     "NoWatcherException", "OPEN_ACL_UNSAFE", "OperationTimeoutException", "Permission",

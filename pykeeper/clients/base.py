@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from enum import Enum
-from typing import Any, Callable, List, Optional, Tuple, Union
+from typing import Any, Callable, List, Mapping, Optional, Tuple, Union
 
 from .events import Multicast
 from ..core.hosts import parse_hosts
@@ -24,6 +24,7 @@ from ..protocol.errors import (
 )
 from ..protocol.records import EventType, KeeperState, WatchedEvent
 from ..core.retry import RetryPolicy
+from ..core.sasl import sasl_factory
 from ..drivers.tls import PathArg, make_ssl_context
 
 __all__ = [
@@ -87,7 +88,8 @@ class ClientBase:
                  verify_hostname: Optional[bool] = None,
                  ssl_context: Optional[ssl.SSLContext] = None,
                  client_id: Optional[Tuple[int, bytes]] = None,
-                 randomize_hosts: bool = True) -> None:
+                 randomize_hosts: bool = True,
+                 sasl_options: Optional[Mapping[str, Any]] = None) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -115,6 +117,10 @@ class ClientBase:
             use_ssl, ca=ca, certfile=certfile, keyfile=keyfile, keyfile_password=keyfile_password,
             verify_hostname=verify_hostname, ssl_context=ssl_context)
         self.use_ssl = self.ssl_context is not None
+        # SASL: checked here; the credentials live in the factory only.
+        self._sasl = sasl_factory(sasl_options) if sasl_options is not None else None
+        self.sasl_mechanism: Optional[str] = (
+            str(sasl_options["mechanism"]).upper() if sasl_options is not None else None)
         self.on_state = Multicast()
         self.on_event = Multicast()
         self._listeners: List[Callable[[State], Any]] = []
@@ -131,7 +137,7 @@ class ClientBase:
         protocol = ClientProtocol(
             int(self.session_timeout * 1000), self.chroot, self.can_be_read_only,
             max_frame=max(DEFAULT_MAX_FRAME, self.max_data_size + 64 * 1024),
-            max_request=self.max_data_size)
+            max_request=self.max_data_size, sasl=self._sasl)
         resume, self._resume_id = self._resume_id, None
         if resume is not None:
             protocol.resume(*resume)
@@ -200,6 +206,9 @@ class ClientBase:
         if self._connection is None:
             raise ClientClosedException("the client is not started: call connect()")
         if self._state == State.AUTH_FAILED:
+            final = self._connection.session.final_error
+            if final is not None:  # (why: the credentials refused, or SASL required)
+                raise type(final)(f"{final}; the client stopped")
             raise AuthFailedException("authentication failed; the client stopped")
         if self._state == State.EXPIRED_SESSION and not self.reconnect:
             raise SessionExpiredException("the session expired and reconnect is off")

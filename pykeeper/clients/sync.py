@@ -72,6 +72,10 @@ class ZooKeeper(ClientBase, RecipeFactories):
     `client_id` saved from another client) resumes that session on the
     first connect(). `randomize_hosts` (default True) shuffles the hosts
     once per connect(); False tries them in the order given.
+    `sasl_options` ({"mechanism": "DIGEST-MD5", "username": ..., "password":
+    ...} or {"mechanism": "GSSAPI"}, see README "Authentication") makes every
+    connection authenticate with SASL before anything else is sent; the
+    state is `connected` only once it has, `auth_failed` if refused.
     """
 
     def _setup(self) -> None:

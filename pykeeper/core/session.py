@@ -30,12 +30,12 @@ from typing import (
 from .fourletter import parse_srvr_zxid, serves_writes
 from .hosts import Address, HostRotation
 from ..protocol.client_protocol import (
-    AuthReply, ClientProtocol, Connected, Notification, Reply, SessionExpired,
+    AuthReply, ClientProtocol, Connected, Notification, Reply, SaslFailed, SessionExpired,
     SetWatchesReply,
 )
 from ..protocol.errors import (
-    AuthFailedException, ClientClosedException, ConnectionLossException, SessionExpiredException,
-    ZooKeeperException, exception_for,
+    AuthFailedException, ClientClosedException, ConnectionLossException,
+    SessionClosedRequireSaslException, SessionExpiredException, ZooKeeperException, exception_for,
 )
 from ..protocol.requests import Request
 
@@ -43,6 +43,12 @@ __all__ = ["Session", "Handler", "Liveness", "Connect", "Send", "FourLetter", "D
            "Stop", "Action", "ConnectionPlan", "plan_connection", "resolve", "parse_srvr_zxid"]
 
 log = logging.getLogger("zookeeper")
+
+_REQUIRES_SASL = SessionClosedRequireSaslException.code
+SASL_REQUIRED_MESSAGE = (
+    "the server requires SASL authentication and closed the session: give the client "
+    "sasl_options={'mechanism': 'DIGEST-MD5', 'username': ..., 'password': ...} "
+    "(or {'mechanism': 'GSSAPI'} for Kerberos)")
 
 INITIAL_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
@@ -324,7 +330,7 @@ class Session:
         self.handler.on_associating()
         with self.guard:
             self.live.start(now)
-            frame = self.protocol.connect_frame()
+            frame = self.protocol.connect_frame(self.address.host if self.address else "")
         self.live.sent(now)
         return [Send(frame)] + self._tick_connection(now)
 
@@ -420,8 +426,11 @@ class Session:
             kind = type(event)
             if kind is Reply:
                 if event.err:
+                    if event.err == _REQUIRES_SASL:
+                        self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
                     resolve(event.context, None,
-                            exception_for(event.err, event.request.path))
+                            self.final_error if event.err == _REQUIRES_SASL
+                            else exception_for(event.err, event.request.path))
                 else:
                     resolve(event.context, event.result, None)
             elif kind is Notification:
@@ -440,11 +449,24 @@ class Session:
                         resolve(event.context, None, exception_for(event.err))
                 elif event.context is not None:
                     resolve(event.context, None, None)
+            elif kind is SaslFailed:
+                if event.err == _REQUIRES_SASL and self.protocol.sasl is None:
+                    self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
+                else:
+                    self._refused(AuthFailedException(event.reason))
             elif kind is SessionExpired:
                 self.session_expired(event)
             elif kind is SetWatchesReply and event.err:
                 log.warning("re-arming watches failed with error %d", event.err)
         return connected
+
+    def _refused(self, error: ZooKeeperException) -> None:
+        """The server will not serve this client as it is configured: stop
+        in auth_failed (the next tick drops the connection)."""
+        if self.final_error is None:
+            log.warning("%s", error)
+            self.final_error = error
+            self.handler.on_auth_failed()
 
     def session_expired(self, event: SessionExpired) -> None:
         log.warning("session 0x%x expired", event.session_id)

@@ -2,7 +2,8 @@
 
 It never touches a socket or a clock. A driver calls:
 
-- `connect_frame()` when a new TCP connection is up, and sends the bytes;
+- `connect_frame(server)` when a new TCP connection to `server` (its host
+  name) is up, and sends the bytes;
 - `send(request, context)` for every request, and sends the bytes;
 - `receive(data)` with every chunk read, and acts on the events returned;
 - `connection_lost()` when the connection is gone, and fails the requests
@@ -11,26 +12,32 @@ It never touches a socket or a clock. A driver calls:
 The session (id, password, last zxid seen), the armed watches and the
 credentials to re-send live here, so they survive from one connection to
 the next and every driver shares one implementation of them.
+
+With a SASL mechanism factory, every handshake is followed by the SASL
+exchange (its tokens are the frames `receive` returns) and only then is the
+session `Connected`: nothing else is sent before the server knows who the
+client is, as servers that require SASL demand.
 """
 
 from __future__ import annotations
 
 import struct
 from collections import deque
-from typing import Any, Deque, List, NamedTuple, Tuple, Union
+from typing import Any, Callable, Deque, List, NamedTuple, Optional, Tuple, Union
 
-from .errors import NoNodeException, ProtocolError, exception_for
+from .errors import AuthFailedException, NoNodeException, ProtocolError, exception_for
 from .jute import REPLY_HEADER, Reader, Writer
 from .records import WatchedEvent, Xid
 from .requests import (
-    WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, SetWatches, strip_chroot,
+    WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, Sasl, SetWatches, strip_chroot,
 )
+from .sasl import SaslError, SaslMechanism
 from .watches import WatchRegistry
 
 __all__ = [
     "AuthReply", "ClientProtocol", "Connected", "DEFAULT_MAX_FRAME", "DEFAULT_MAX_REQUEST",
     "Notification", "PROTOCOL_VERSION", "PingReply", "Reply", "SET_WATCHES_LIMIT",
-    "SessionExpired", "SetWatchesReply",
+    "SaslFailed", "SessionExpired", "SetWatchesReply",
 ]
 
 _LENGTH = struct.Struct(">i")
@@ -110,6 +117,15 @@ class PingReply(NamedTuple):
     pass
 
 
+class SaslFailed(NamedTuple):
+    """The SASL exchange failed: refused by the server (`err`, its error
+    code) or given up by the client (`err` is AuthFailed's). The server
+    closes the connection after a refusal."""
+
+    err: int
+    reason: str
+
+
 class SetWatchesReply(NamedTuple):
     err: int
 
@@ -122,7 +138,8 @@ class ClientProtocol:
 
     def __init__(self, session_timeout_ms: int = 10000, chroot: str = "",
                  can_be_read_only: bool = False, max_frame: int = DEFAULT_MAX_FRAME,
-                 max_request: int = DEFAULT_MAX_REQUEST) -> None:
+                 max_request: int = DEFAULT_MAX_REQUEST,
+                 sasl: Optional[Callable[[str], SaslMechanism]] = None) -> None:
         self.session_timeout_ms = session_timeout_ms
         self.chroot = chroot
         self.can_be_read_only = can_be_read_only
@@ -144,6 +161,13 @@ class ClientProtocol:
 
         self.handshaking = False
         self.connected = False
+        # SASL: a new mechanism (for the server's host name) per connection.
+        self.sasl = sasl
+        self.authenticating = False
+        self._server = ""
+        self._mechanism: Optional[SaslMechanism] = None
+        self._sasl_xid = 0
+        self._sasl_connected: Optional[Connected] = None  # told once SASL is done
         self._xid = 0
         self._pending: Deque[Tuple[int, Request, Any]] = deque()
         self._pending_auth: Deque[Tuple[Auth, Any]] = deque()
@@ -164,11 +188,13 @@ class ClientProtocol:
 
     # -- outgoing ----------------------------------------------------------
 
-    def connect_frame(self) -> bytes:
-        """Begin the handshake on a fresh connection; returns the bytes to send."""
+    def connect_frame(self, server: str = "") -> bytes:
+        """Begin the handshake on a fresh connection to `server` (the host
+        name SASL mechanisms are made for); returns the bytes to send."""
         if self._pending or self._pending_auth:
             raise RuntimeError("connection_lost() must be called before reconnecting")
         self._buffer.clear()
+        self._server = server
         self.handshaking = True
         self.connected = False
         w = Writer()
@@ -282,9 +308,17 @@ class ClientProtocol:
                     break
                 if self.handshaking:
                     handshake = self._handshake(buf, offset + 4, end)
-                    events.extend(handshake)
-                    if isinstance(handshake[-1], Connected):
-                        frames.extend(self._session_frames(handshake[-1].new_session))
+                    connected = handshake[-1]
+                    if isinstance(connected, Connected) and self.sasl is not None:
+                        handshake.pop()
+                        events.extend(handshake)
+                        self._sasl_begin(connected, events, frames)
+                    else:
+                        events.extend(handshake)
+                        if isinstance(connected, Connected):
+                            frames.extend(self._session_frames(connected.new_session))
+                elif self.authenticating:
+                    self._sasl_reply(buf, offset + 4, end, events, frames)
                 else:
                     event = self._reply(buf, offset + 4, end)
                     events.append(event)
@@ -300,6 +334,73 @@ class ClientProtocol:
             if offset:
                 del buf[:offset]
         return events, frames
+
+    # -- SASL --------------------------------------------------------------
+
+    def _sasl_begin(self, connected: Connected, events: List[Any], frames: List[bytes]) -> None:
+        """The handshake is done: hold the session back and start SASL."""
+        assert self.sasl is not None
+        self.connected = False
+        self.authenticating = True
+        self._sasl_connected = connected
+        self._mechanism = self.sasl(self._server)
+        self._sasl_step(None, events, frames)
+
+    def _sasl_step(self, token: Optional[bytes], events: List[Any],
+                   frames: List[bytes]) -> None:
+        """Answer the server's `token`; once the mechanism is done, the
+        session is Connected and its credentials and watches go out."""
+        mechanism = self._mechanism
+        assert mechanism is not None
+        try:
+            answer = mechanism.respond(token)
+        except SaslError as exc:
+            self._sasl_failed(AuthFailedException.code, f"SASL {mechanism.name} failed: {exc}",
+                              events)
+            return
+        if answer is not None:
+            self._sasl_xid = xid = (self._xid + 1) & 0x7FFFFFFF or 1
+            self._xid = xid
+            frames.append(self._frame(xid, Sasl(answer)))
+            return
+        if not mechanism.complete:
+            self._sasl_failed(AuthFailedException.code,
+                              f"SASL {mechanism.name} stopped before it was complete", events)
+            return
+        connected, self._sasl_connected = self._sasl_connected, None
+        assert connected is not None
+        self.authenticating = False
+        self._mechanism = None
+        self.connected = True
+        events.append(connected)
+        frames.extend(self._session_frames(connected.new_session))
+
+    def _sasl_reply(self, buf: bytearray, start: int, end: int, events: List[Any],
+                    frames: List[bytes]) -> None:
+        if end - start < 16:
+            raise ProtocolError(f"reply of {end - start} bytes is shorter than its header")
+        xid, zxid, err = REPLY_HEADER.unpack_from(buf, start)
+        if xid != self._sasl_xid:
+            raise ProtocolError(f"reply for xid {xid} during SASL, expected {self._sasl_xid}")
+        mechanism = self._mechanism
+        assert mechanism is not None
+        if err:
+            self._sasl_failed(err, f"the server refused SASL {mechanism.name} authentication "
+                                   f"as {mechanism.who}: check the credentials (the server "
+                                   f"answered: {exception_for(err)})", events)
+            return
+        reader = Reader(buf, start + 16, end)
+        token = reader.buffer()
+        reader.expect_end("the SASL reply")
+        if zxid > self.last_zxid:
+            self.last_zxid = zxid
+        self._sasl_step(token, events, frames)
+
+    def _sasl_failed(self, err: int, reason: str, events: List[Any]) -> None:
+        self.authenticating = False
+        self._mechanism = None
+        self._sasl_connected = None
+        events.append(SaslFailed(err, reason))
 
     def abandon_session(self) -> SessionExpired:
         """Forget the session (expired, or given up on): the next connection
@@ -400,6 +501,8 @@ class ClientProtocol:
             return Notification(WatchedEvent(event_type, state, path),
                                 self.watches.fire(event_type, path))
         if xid == Xid.PING:
+            if err:  # (a server that requires SASL answers a ping so, then closes)
+                return SaslFailed(err, str(exception_for(err)))
             return _PING_REPLY
         if xid == Xid.AUTH:
             if not self._pending_auth:
@@ -426,6 +529,9 @@ class ClientProtocol:
         self._buffer.clear()
         self.handshaking = False
         self.connected = False
+        self.authenticating = False
+        self._mechanism = None
+        self._sasl_connected = None
         return lost
 
     def arming(self, path: str) -> List[str]:

@@ -20,8 +20,8 @@ from .records import (
 __all__ = [
     "AddWatch", "Auth", "Check", "CloseSession", "Create", "Delete", "Exists", "full_path",
     "GetACL", "GetAllChildrenNumber", "GetChildren", "GetData", "GetEphemerals", "Multi",
-    "PathRequest", "Ping", "RemoveWatches", "SetACL", "SetData", "SetWatches", "strip_chroot",
-    "Sync", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
+    "PathRequest", "Ping", "RemoveWatches", "Sasl", "SetACL", "SetData", "SetWatches",
+    "strip_chroot", "Sync", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
 ]
 
 
@@ -349,6 +349,27 @@ class Auth(Request):
     def __repr__(self) -> str:
         # Credentials never go into logs or error messages.
         return f"Auth({self.scheme!r}, <hidden>)"
+
+
+class Sasl(Request):
+    """One SASL token to the server (GetSASLRequest); the reply carries the
+    server's token (SetSASLResponse), None when it has none."""
+
+    __slots__ = ("token",)
+    opcode = OpCode.SASL
+
+    def __init__(self, token: bytes) -> None:
+        self.path = None
+        self.token = token
+
+    def write(self, w: Writer, chroot: str) -> None:
+        w.buffer(self.token)
+
+    def read_response(self, r: Reader, chroot: str) -> Optional[bytes]:
+        return r.buffer()
+
+    def __repr__(self) -> str:
+        return "Sasl(<token>)"
 
 
 class SetWatches(Request):

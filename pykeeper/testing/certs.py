@@ -45,6 +45,9 @@ class Certificates:
     """A client certificate signed by the CA: a client's ``certfile=``."""
     client_key: str
     """Its key (unencrypted): a client's ``keyfile=``."""
+    client_identity: str
+    """The identity a server gives a client with that certificate (its
+    subject as ZooKeeper writes it): the id of an ``x509`` ACL entry."""
 
 
 def _openssl() -> str:
@@ -118,4 +121,5 @@ def make_certificates(directory: str, server_names: Sequence[str] = DEFAULT_SERV
         directory=directory, ca_file=path("ca.pem"), ca_key=path("ca-key.pem"),
         server_cert=path("server.pem"), server_key=path("server-key.pem"),
         server_keystore=path("server-keystore.pem"),
-        client_cert=path("client.pem"), client_key=path("client-key.pem"))
+        client_cert=path("client.pem"), client_key=path("client-key.pem"),
+        client_identity="CN=" + name.replace(" ", "-") + "-client")

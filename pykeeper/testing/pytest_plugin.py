@@ -12,6 +12,8 @@
   ``tls_options()``). ``zk_fresh_tls_server``: one of the test's own.
 - ``zk_auth_server``: a standalone server of the test's own with a digest
   super user (``super_credentials``).
+- ``zk_sasl_server``: a standalone server of the test's own taking SASL
+  DIGEST-MD5 logins of the users "alice" and "bob" (``sasl_options(user)``).
 
 Nothing starts unless a test asks for one of them; if Java or ZooKeeper is
 missing, the test errors with ZooKeeperNotInstalled saying how to install them.
@@ -30,7 +32,7 @@ from .server import ZooKeeperServer
 
 __all__ = [
     "zk_auth_server", "zk_ensemble", "zk_fresh_server", "zk_fresh_tls_server", "zk_proxy",
-    "zk_server", "zk_tls_server",
+    "zk_sasl_server", "zk_server", "zk_tls_server",
 ]
 
 
@@ -84,4 +86,14 @@ def zk_auth_server() -> Iterator[ZooKeeperServer]:
     ``server.super_credentials`` to ``add_auth("digest", ...)``) may do
     anything; it may stop or restart it."""
     with ZooKeeperServer(super_password=secrets.token_urlsafe(12)) as server:
+        yield server
+
+
+@pytest.fixture
+def zk_sasl_server() -> Iterator[ZooKeeperServer]:
+    """A running server of this test's own taking SASL DIGEST-MD5 logins of
+    "alice" and "bob" (pass ``server.sasl_options(user)`` as a client's
+    ``sasl_options``); it may stop or restart it."""
+    users = {user: secrets.token_urlsafe(12) for user in ("alice", "bob")}
+    with ZooKeeperServer(sasl_users=users) as server:
         yield server

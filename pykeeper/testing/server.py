@@ -6,10 +6,11 @@ import base64
 import hashlib
 import logging
 import os
+import re
 import socket
 import subprocess
 import time
-from typing import Dict, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, Mapping, Optional, Sequence
 
 from ..core import fourletter
 from ..drivers import fourletter_io
@@ -17,6 +18,9 @@ from . import _process
 from ._install import find_java, netty_classpath, zookeeper_classpath
 from ._ports import free_port
 from .certs import DEFAULT_SERVER_NAMES, Certificates, make_certificates
+
+if TYPE_CHECKING:
+    from .kerberos import KerberosRealm
 
 __all__ = ["ZooKeeperServer", "ServerStartError", "four_letter"]
 
@@ -46,6 +50,26 @@ JVM_OPTIONS = (
 _PROBE_TIMEOUT = 0.15
 _PROBE_INTERVAL = 0.05
 _LOG_TAIL_BYTES = 6000
+
+
+SASL_PROVIDER = "org.apache.zookeeper.server.auth.SASLAuthenticationProvider"
+DIGEST_LOGIN_MODULE = "org.apache.zookeeper.server.auth.DigestLoginModule"
+KRB5_LOGIN_MODULE = "com.sun.security.auth.module.Krb5LoginModule"
+KERBEROS_SERVICE = "zookeeper/localhost"
+
+
+def _check_sasl_users(users: Optional[Mapping[str, str]]) -> Dict[str, str]:
+    """The users, checked for what a JAAS file can hold."""
+    checked: Dict[str, str] = {}
+    for user, password in (users or {}).items():
+        if not isinstance(user, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", user):
+            raise ValueError(f"sasl_users: user {user!r} must be letters, digits, '_', '.', '-'")
+        if not isinstance(password, str) or not password or '"' in password \
+                or "\\" in password or "\n" in password:
+            raise ValueError(f"sasl_users: the password of {user!r} must be a non-empty str "
+                             f"without quotes, backslashes or newlines")
+        checked[user] = password
+    return checked
 
 
 class ServerStartError(RuntimeError):
@@ -99,6 +123,15 @@ class ZooKeeperServer:
     digest user ``super`` may do anything (``super_credentials`` is what
     to pass to ``add_auth("digest", ...)``).
 
+    ``sasl_users`` ({user: password}) makes the server take SASL DIGEST-MD5
+    logins of those users (a JAAS ``DigestLoginModule`` configuration,
+    ``sasl_options(user)`` gives the client's options), with ``sasl:`` ACLs;
+    ``kerberos`` (a ``pykeeper.testing.KerberosRealm``) makes it take
+    SASL GSSAPI logins instead, as ``zookeeper/localhost`` of that realm:
+    clients connect to ``localhost:PORT`` (``kerberos_hosts``). With either,
+    ``require_sasl`` makes it close every session that has not
+    authenticated with SASL (``sessionRequireClientSASLAuth``).
+
     Raises ZooKeeperNotInstalled when Java or ZooKeeper cannot be found,
     OpenSSLNotInstalled for ``tls`` without the openssl command,
     ValueError for ``clientPort``/``dataDir`` in ``extra_config``.
@@ -123,6 +156,9 @@ class ZooKeeperServer:
         client_auth: str = "need",
         super_password: Optional[str] = None,
         tls_server_names: Sequence[str] = DEFAULT_SERVER_NAMES,
+        sasl_users: Optional[Mapping[str, str]] = None,
+        kerberos: Optional["KerberosRealm"] = None,
+        require_sasl: bool = False,
     ) -> None:
         if client_auth not in CLIENT_AUTH_MODES:
             raise ValueError(f"client_auth must be one of {', '.join(CLIENT_AUTH_MODES)}, not {client_auth!r}")
@@ -148,6 +184,21 @@ class ZooKeeperServer:
         if super_password is not None:
             digest = base64.b64encode(hashlib.sha1(f"super:{super_password}".encode()).digest()).decode()
             self._java_options.append(f"-Dzookeeper.DigestAuthenticationProvider.superDigest=super:{digest}")
+        self._sasl_users = _check_sasl_users(sasl_users)
+        self._kerberos = kerberos
+        if self._sasl_users and kerberos is not None:
+            raise ValueError("give sasl_users (DIGEST-MD5) or kerberos (GSSAPI), not both")
+        if require_sasl and not self._sasl_users and kerberos is None:
+            raise ValueError("require_sasl needs sasl_users or kerberos: no client could log in")
+        if kerberos is not None:
+            self._java_options.append(f"-Djava.security.krb5.conf={kerberos.krb5_conf}")
+        if self._sasl_users or kerberos is not None:
+            self._java_options += [
+                f"-Djava.security.auth.login.config={self._jaas_path}",
+                f"-Dzookeeper.authProvider.sasl={SASL_PROVIDER}",
+            ]
+        if require_sasl:
+            self._java_options.append("-Dzookeeper.sessionRequireClientSASLAuth=true")
         self._java_options += list(java_options)
         self._certificates: Optional[Certificates] = None
         self._tls_port: Optional[int] = None
@@ -240,6 +291,12 @@ class ZooKeeperServer:
         """The key of ``client_cert`` (``keyfile=``)."""
         return self.certificates.client_key
 
+    @property
+    def client_identity(self) -> str:
+        """The ``x509`` identity the server gives a client presenting
+        ``client_cert`` (``CN=...``): the id for ``make_x509_acl``."""
+        return self.certificates.client_identity
+
     def tls_options(self, client_cert: bool = True) -> Dict[str, object]:
         """Keyword arguments for a ``pykeeper.ZooKeeper`` speaking TLS to
         this server: ``use_ssl``, ``ca`` and (with ``client_cert``) the
@@ -255,6 +312,28 @@ class ZooKeeperServer:
         if self._super_password is None:
             raise RuntimeError("this server has no super user: make it with super_password=...")
         return f"super:{self._super_password}"
+
+    def sasl_options(self, user: str) -> Dict[str, str]:
+        """The client's ``sasl_options`` to log in as one of ``sasl_users``
+        (KeyError for a user the server was not given)."""
+        return {"mechanism": "DIGEST-MD5", "username": user,
+                "password": self._sasl_users[user]}
+
+    @property
+    def kerberos_principal(self) -> str:
+        """The server's own principal, with ``kerberos``."""
+        if self._kerberos is None:
+            raise RuntimeError("this server has no Kerberos realm: make it with kerberos=")
+        return self._kerberos.principal(KERBEROS_SERVICE)
+
+    @property
+    def kerberos_hosts(self) -> str:
+        """``localhost:PORT``: the host name the server's principal names."""
+        return f"localhost:{self._port}"
+
+    @property
+    def _jaas_path(self) -> str:
+        return os.path.join(self._data_dir, "jaas.conf")
 
     @property
     def data_dir(self) -> str:
@@ -416,6 +495,17 @@ class ZooKeeperServer:
             f.write("# written by pykeeper.testing\n")
             for key, value in self._config.items():
                 f.write(f"{key}={value}\n")
+        if self._kerberos is not None:
+            keytab = self._kerberos.keytab(KERBEROS_SERVICE)
+            with open(self._jaas_path, "w") as f:
+                f.write(f'Server {{\n  {KRB5_LOGIN_MODULE} required\n    useKeyTab=true\n'
+                        f'    keyTab="{keytab}"\n    storeKey=true\n    useTicketCache=false\n'
+                        f'    principal="{self.kerberos_principal}";\n}};\n')
+        if self._sasl_users:
+            users = "".join(f'\n    user_{user}="{password}"'
+                            for user, password in self._sasl_users.items())
+            with open(self._jaas_path, "w") as f:
+                f.write(f"Server {{\n  {DIGEST_LOGIN_MODULE} required{users};\n}};\n")
         if self._server_id is not None:
             with open(os.path.join(self._data_dir, "myid"), "w") as f:
                 f.write(f"{self._server_id}\n")

@@ -42,6 +42,8 @@ SCHEMAS: Dict[str, List[Tuple[str, str]]] = {
     "AddWatchRequest": [("path", "ustring"), ("mode", "int")],
     "RemoveWatchesRequest": [("path", "ustring"), ("type", "int")],
     "AuthPacket": [("type", "int"), ("scheme", "ustring"), ("auth", "buffer")],
+    "GetSASLRequest": [("token", "buffer")],
+    "SetSASLResponse": [("token", "buffer")],
     "SetWatches": [("relativeZxid", "long"), ("dataWatches", "[ustring]"),
                    ("existWatches", "[ustring]"), ("childWatches", "[ustring]")],
     "SetWatches2": [("relativeZxid", "long"), ("dataWatches", "[ustring]"),
@@ -74,8 +76,8 @@ def _put(out: bytearray, kind: str, value: Any) -> None:
         out += struct.pack(">q", value)
     elif kind == "bool":
         out += b"\x01" if value else b"\x00"
-    elif kind == "buffer":
-        out += struct.pack(">i", len(value)) + value
+    elif kind == "buffer":  # (a null buffer: length -1)
+        out += struct.pack(">i", -1) if value is None else struct.pack(">i", len(value)) + value
     elif kind == "ustring":
         raw = value.encode("utf-8")
         out += struct.pack(">i", len(raw)) + raw

@@ -16,6 +16,7 @@ import pytest
 import pykeeper
 from pykeeper import make_digest_acl
 from pykeeper.protocol import requests as rq
+from pykeeper.testing import ZooKeeperServer
 
 from ..support import client_factory as _factory
 
@@ -63,3 +64,33 @@ def test_the_password_is_never_written_anywhere(zk_fresh_server, make_any_client
     assert len(caplog.records) > 5  # (the capture saw the client's logging)
     assert password not in text
     assert f"app:{password}" not in text
+
+
+def test_a_sasl_password_is_never_written_anywhere(make_any_client, caplog) -> None:
+    password = "sasl-" + uuid.uuid4().hex
+    wrong = "wrong-" + uuid.uuid4().hex
+    caplog.set_level(logging.DEBUG)
+    seen: List[str] = []
+    with ZooKeeperServer(sasl_users={"bob": password}) as server:
+        client = make_any_client(server.hosts, sasl_options=server.sasl_options("bob"))
+        client.create("/bobs", b"b", [pykeeper.make_sasl_acl("bob", all=True)])
+        seen += [repr(client), str(client), repr(vars(getattr(client, "aio", client)))]
+        mark = client.log.mark()
+        server.restart()  # (SASL again on the new connection)
+        client.log.wait_for("connected", client.log.wait_for("connecting", mark))
+        assert client.retry(client.get, "/bobs")[0] == b"b"
+
+        refused = pykeeper.ZooKeeper(server.hosts, sasl_options={
+            "mechanism": "DIGEST-MD5", "username": "bob", "password": wrong})
+        with pytest.raises(pykeeper.AuthFailedException) as info:
+            refused.connect(10)
+        seen += [described(info.value), repr(refused)]
+        refused.close()
+        with pytest.raises(TypeError) as type_info:
+            pykeeper.ZooKeeper(server.hosts, sasl_options={
+                "mechanism": "DIGEST-MD5", "username": password, "password": 1})
+        seen.append(described(type_info.value))
+    text = caplog.text + "".join(seen)
+    assert "SASL" in caplog.text  # (the capture saw the exchange's logging)
+    for secret in (password, wrong):
+        assert secret not in text
