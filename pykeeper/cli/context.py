@@ -108,9 +108,10 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
                        help="host:port[,host:port...][/chroot] (default: $ZOOKEEPER_HOSTS, "
                             f"else {DEFAULT_HOSTS})")
     group.add_argument("--auth-file", default=sup, metavar="FILE",
-                       help="read SCHEME:CREDENTIAL (e.g. digest:user:password) from FILE; "
-                            "$ZOOKEEPER_AUTH is read otherwise. Never taken on the command "
-                            "line, so it never shows in ps")
+                       help="read SCHEME:CREDENTIAL (e.g. digest:user:password, or for "
+                            "SASL sasl:DIGEST-MD5:user:password, sasl:GSSAPI[:principal]) "
+                            "from FILE; $ZOOKEEPER_AUTH is read otherwise. Never taken on "
+                            "the command line, so it never shows in ps")
     group.add_argument("--timeout", default=sup, type=positive_seconds, metavar="SECONDS",
                        help="give up connecting (or waiting out a lost connection) after "
                             "this long (default 10)")
@@ -185,18 +186,41 @@ class Context:
         if not sep or not scheme or not credential:
             raise CommandError(f"{where} must hold SCHEME:CREDENTIAL, e.g. digest:user:password",
                                2)
+        if scheme.lower() == "sasl":
+            self._sasl_options(credential, where)  # (checked now: before connecting)
         return scheme, credential
+
+    @staticmethod
+    def _sasl_options(credential: str, where: str) -> Dict[str, str]:
+        """sasl_options from "DIGEST-MD5:user:password" or "GSSAPI[:principal]"."""
+        mechanism, _, rest = credential.partition(":")
+        mechanism = mechanism.upper()
+        if mechanism == "DIGEST-MD5":
+            user, sep, password = rest.partition(":")
+            if user and sep:
+                return {"mechanism": mechanism, "username": user, "password": password}
+        elif mechanism == "GSSAPI":
+            return {"mechanism": mechanism, **({"principal": rest} if rest else {})}
+        raise CommandError(f"{where} must hold sasl:DIGEST-MD5:USER:PASSWORD or "
+                           f"sasl:GSSAPI[:PRINCIPAL]", 2)
 
     def client(self, hosts: Optional[str] = None) -> ZooKeeper:
         """A connected client of `hosts` (default --hosts), made once."""
         hosts = hosts or self.hosts
         client = self._clients.get(hosts)
         if client is None:
-            client = ZooKeeper(hosts, retry=RetryPolicy(max_tries=None, deadline=self.timeout),
-                               connect_timeout=min(self.timeout, 5.0), **self.tls)
+            credentials = self.credentials()
+            sasl: Dict[str, Any] = {}
+            if credentials is not None and credentials[0].lower() == "sasl":
+                sasl["sasl_options"] = self._sasl_options(credentials[1], "the credentials")
+                credentials = None
+            try:
+                client = ZooKeeper(hosts, retry=RetryPolicy(max_tries=None, deadline=self.timeout),
+                                   connect_timeout=min(self.timeout, 5.0), **self.tls, **sasl)
+            except ImportError as exc:  # (GSSAPI without its library: says what to install)
+                raise CommandError(str(exc), 1) from None
             with _interrupts_to_this_thread():
                 client.connect(timeout=self.timeout)
-            credentials = self.credentials()
             if credentials is not None:
                 client.add_auth(*credentials)
             self._clients[hosts] = client

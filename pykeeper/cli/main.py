@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Optional, Sequence
@@ -15,6 +16,12 @@ __all__ = ["main"]
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """The `pykeeper` command (and `python -m pykeeper`). Returns the exit code."""
+    # Errors are reported as one line each: the library's warnings (which say
+    # the same, logged) stay off the terminal.
+    for name in ("zookeeper", "pykeeper"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
     parser = build_parser(shell=cmd_shell)
     args = parser.parse_args(argv)
     if getattr(args, "func", None) is None:

@@ -6,7 +6,8 @@ The client's credentials come from Kerberos itself: a ticket cache
 picks one of them. The server is `service/host@REALM`, `host` being the name
 the client connected to (or `server_name`), so connect by host name, as the
 servers' principals are named. Getting a service ticket may ask the KDC:
-that round trip happens on the client's I/O thread (or event loop).
+that round trip happens on the client's I/O thread (holding the sync
+client's lock, so calls from other threads wait for it) or its event loop.
 """
 
 from __future__ import annotations

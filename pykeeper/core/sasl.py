@@ -23,6 +23,8 @@ OPTIONS: Dict[str, Tuple[str, ...]] = {
     "mechanism": MECHANISMS,
     "username": ("DIGEST-MD5",),
     "password": ("DIGEST-MD5",),
+    # (ZooKeeper 3.8's servers take the authenticated name as the identity
+    # whatever authorization id is asked for.)
     "authorization_id": ("DIGEST-MD5",),
     "service": MECHANISMS,
     "server_name": MECHANISMS,
@@ -42,7 +44,17 @@ def _text(options: Mapping[str, Any], name: str, required: bool = False) -> Opti
         raise TypeError(f"sasl_options {name!r} must be a str, not {type(value).__name__}")
     if not value and name != "password":
         raise ValueError(f"sasl_options {name!r} must not be empty")
+    if not _utf8(value):  # (a lone surrogate; the error must not hold the value)
+        raise ValueError(f"sasl_options {name!r} is not valid Unicode text")
     return value
+
+
+def _utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def sasl_factory(options: Mapping[str, Any]) -> MechanismFactory:

@@ -218,6 +218,11 @@ class Liveness:
             deadline = self.heard_at + read_timeout
             if ping_interval is not None:
                 deadline = max(deadline, waiting + ping_interval)
+            else:
+                # Not yet connected (handshake, SASL): each step goes out only
+                # after the last answer, perhaps after a slow KDC, and the
+                # server has the whole read timeout from its sending.
+                deadline = max(deadline, waiting + read_timeout)
             if now >= deadline:
                 self.wake_at = None
                 return f"no reply from the server in {now - self.heard_at:.2f}s", False, now
@@ -428,9 +433,11 @@ class Session:
                 if event.err:
                     if event.err == _REQUIRES_SASL:
                         self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
-                    resolve(event.context, None,
-                            self.final_error if event.err == _REQUIRES_SASL
-                            else exception_for(event.err, event.request.path))
+                        resolve(event.context, None, SessionClosedRequireSaslException(
+                            SASL_REQUIRED_MESSAGE, event.request.path))
+                    else:
+                        resolve(event.context, None,
+                                exception_for(event.err, event.request.path))
                 else:
                     resolve(event.context, event.result, None)
             elif kind is Notification:
@@ -457,7 +464,10 @@ class Session:
             elif kind is SessionExpired:
                 self.session_expired(event)
             elif kind is SetWatchesReply and event.err:
-                log.warning("re-arming watches failed with error %d", event.err)
+                if event.err == _REQUIRES_SASL:  # (on a resumed session: its first request)
+                    self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
+                else:
+                    log.warning("re-arming watches failed with error %d", event.err)
         return connected
 
     def _refused(self, error: ZooKeeperException) -> None:

@@ -25,7 +25,10 @@ import struct
 from collections import deque
 from typing import Any, Callable, Deque, List, NamedTuple, Optional, Tuple, Union
 
-from .errors import AuthFailedException, NoNodeException, ProtocolError, exception_for
+from .errors import (
+    AuthFailedException, NoNodeException, ProtocolError, SessionClosedRequireSaslException,
+    exception_for,
+)
 from .jute import REPLY_HEADER, Reader, Writer
 from .records import WatchedEvent, Xid
 from .requests import (
@@ -43,6 +46,7 @@ __all__ = [
 _LENGTH = struct.Struct(">i")
 _HEADER = struct.Struct(">ii")
 _NO_NODE = NoNodeException.code
+_REQUIRES_SASL = SessionClosedRequireSaslException.code
 
 # The server refuses SetWatches packets over its jute.maxbuffer; stay well
 # below 128 KB as the Java client does.
@@ -358,6 +362,11 @@ class ClientProtocol:
             self._sasl_failed(AuthFailedException.code, f"SASL {mechanism.name} failed: {exc}",
                               events)
             return
+        except Exception as exc:  # (a mechanism's bug must not end the driver; its
+            # message may hold what it was computing with, so only its type is told)
+            self._sasl_failed(AuthFailedException.code, f"SASL {mechanism.name} failed: "
+                              f"{type(exc).__name__} in the mechanism", events)
+            return
         if answer is not None:
             self._sasl_xid = xid = (self._xid + 1) & 0x7FFFFFFF or 1
             self._xid = xid
@@ -394,7 +403,9 @@ class ClientProtocol:
         reader.expect_end("the SASL reply")
         if zxid > self.last_zxid:
             self.last_zxid = zxid
-        self._sasl_step(token, events, frames)
+        # (A server with nothing to say sends a null token: b"", since None
+        # tells a mechanism that the exchange starts.)
+        self._sasl_step(token if token is not None else b"", events, frames)
 
     def _sasl_failed(self, err: int, reason: str, events: List[Any]) -> None:
         self.authenticating = False
@@ -501,7 +512,7 @@ class ClientProtocol:
             return Notification(WatchedEvent(event_type, state, path),
                                 self.watches.fire(event_type, path))
         if xid == Xid.PING:
-            if err:  # (a server that requires SASL answers a ping so, then closes)
+            if err == _REQUIRES_SASL:  # (a server that requires SASL answers so, then closes)
                 return SaslFailed(err, str(exception_for(err)))
             return _PING_REPLY
         if xid == Xid.AUTH:

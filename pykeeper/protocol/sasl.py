@@ -78,15 +78,27 @@ def _quote(value: bytes) -> bytes:
     return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
 
 
-def _text(value: str, utf8: bool) -> bytes:
+def _text(value: str, utf8: bool, what: str) -> bytes:
     """A name or password as RFC 2831 hashes it: ISO 8859-1 where every
-    character fits (also under charset=utf-8), else UTF-8."""
-    if utf8:
-        try:
-            return value.encode("iso-8859-1")
-        except UnicodeEncodeError:
-            return value.encode("utf-8")
-    return value.encode("iso-8859-1")
+    character fits (also under charset=utf-8), else UTF-8. SaslError (not
+    naming the value, nor chained to an error that does) when it cannot be
+    written."""
+    encoded = _encoded(value, "iso-8859-1")
+    if encoded is None and not utf8:
+        raise SaslError(f"the {what} has characters outside ISO 8859-1, and the server did "
+                        f"not offer charset=utf-8")
+    if encoded is None:
+        encoded = _encoded(value, "utf-8")
+    if encoded is None:
+        raise SaslError(f"the {what} is not valid Unicode text")
+    return encoded
+
+
+def _encoded(value: str, codec: str) -> Optional[bytes]:
+    try:
+        return value.encode(codec)
+    except UnicodeEncodeError:
+        return None
 
 
 def _md5(data: bytes) -> bytes:
@@ -164,8 +176,8 @@ class DigestMD5:
         realm = realms[0] if realms else b""
         cnonce = (self._cnonce or secrets.token_hex(16)).encode("ascii")
         nc = b"00000001"
-        user = _text(self.username, utf8)
-        a1 = _md5(user + b":" + realm + b":" + _text(self._password, utf8)) \
+        user = _text(self.username, utf8, "user name")
+        a1 = _md5(user + b":" + realm + b":" + _text(self._password, utf8, "password")) \
             + b":" + nonce + b":" + cnonce
         authzid = None
         if self.authorization_id is not None:
@@ -179,7 +191,9 @@ class DigestMD5:
             return _md5(parts).hex().encode()
 
         self._expected_rspauth = digest(b":" + uri)
-        fields = [b"username=" + _quote(user)]
+        # (On the wire the name is UTF-8 under charset=utf-8: ISO 8859-1 is
+        # for the hash only.)
+        fields = [b"username=" + _quote(self.username.encode("utf-8") if utf8 else user)]
         if realms:
             fields.append(b"realm=" + _quote(realm))
         fields += [b"nonce=" + _quote(nonce), b"cnonce=" + _quote(cnonce), b"nc=" + nc,

@@ -210,6 +210,25 @@ def test_credentials_come_from_a_file_or_the_environment(cli: Run, base: str, tm
     assert cli("--auth-file", str(secret), "rm", f"{base}/private").returncode == 0
 
 
+def test_sasl_credentials_log_in_before_anything_is_sent(zk_sasl_server: Any) -> None:
+    server = zk_sasl_server
+    password = server.sasl_options("bob")["password"]
+    bob = {"ZOOKEEPER_AUTH": f"sasl:DIGEST-MD5:bob:{password}"}
+    made = run_command("create", "/bobs", "for bob", hosts=server.hosts, env=bob)
+    assert made.returncode == 0, made.stderr
+    assert run_command("setacl", "/bobs", "sasl:bob:cdrwa", hosts=server.hosts,
+                       env=bob).returncode == 0
+    got = run_command("get", "/bobs", hosts=server.hosts, env=bob)
+    assert got.stdout == "for bob\n" and password not in got.stdout + got.stderr
+    assert run_command("get", "/bobs", hosts=server.hosts).returncode == 5  # (anonymous)
+    wrong = run_command("get", "/bobs", hosts=server.hosts,
+                        env={"ZOOKEEPER_AUTH": "sasl:DIGEST-MD5:bob:wrong-password"})
+    assert wrong.returncode == 5 and "as user 'bob'" in wrong.stderr
+    assert wrong.stderr.count("\n") == 1 and "wrong-password" not in wrong.stderr
+    bad = run_command("ls", "/", hosts=server.hosts, env={"ZOOKEEPER_AUTH": "sasl:PLAIN:x"})
+    assert bad.returncode == 2 and "sasl:DIGEST-MD5:USER:PASSWORD" in bad.stderr
+
+
 def test_tls_options(zk_tls_server: Any) -> None:
     server = zk_tls_server
     result = run_command("--ca", server.ca_file, "--cert", server.client_cert,

@@ -4,7 +4,8 @@ jute spec (GetSASLRequest / SetSASLResponse)."""
 
 from __future__ import annotations
 
-from typing import List
+import hashlib
+from typing import Dict, List
 
 import pytest
 
@@ -72,14 +73,35 @@ def test_directives_unquote_and_keep_every_realm() -> None:
     assert found == {"realm": [b'a"b', b"c"], "qop": [b"auth"], "nonce": [b"x,y"]}
 
 
-def test_digest_md5_hashes_latin_1_names_as_latin_1_and_others_as_utf_8() -> None:
-    def response(user: str) -> bytes:
-        mechanism = DigestMD5(user, "pw", cnonce="c")
+def test_digest_md5_sends_names_in_utf_8_and_hashes_latin_1_ones_as_latin_1() -> None:
+    def answer(user: str, password: str = "pw") -> Dict[str, List[bytes]]:
+        mechanism = DigestMD5(user, password, cnonce="c")
         mechanism.respond(None)
         return parse_directives(mechanism.respond(
-            b'nonce="n",qop="auth",algorithm=md5-sess,charset=utf-8') or b"")["username"][0]
-    assert response("j\u00fcrgen") == "j\u00fcrgen".encode("iso-8859-1")
-    assert response("\u7530\u4e2d") == "\u7530\u4e2d".encode("utf-8")
+            b'nonce="n",qop="auth",algorithm=md5-sess,charset=utf-8') or b"")
+    assert answer("j\u00fcrgen")["username"] == ["j\u00fcrgen".encode("utf-8")]
+    assert answer("\u7530\u4e2d")["username"] == ["\u7530\u4e2d".encode("utf-8")]
+    # The hash takes ISO 8859-1 where it fits (so "jürgen" hashes as b"j\xfcrgen"):
+    a1 = hashlib.md5(b"j\xfcrgen::pw").digest() + b":n:c"
+    a2 = b"AUTHENTICATE:zookeeper/zk-sasl-md5"
+    expected = hashlib.md5(b":".join((hashlib.md5(a1).hexdigest().encode(), b"n", b"00000001",
+                                      b"c", b"auth", hashlib.md5(a2).hexdigest().encode())))
+    assert answer("j\u00fcrgen")["response"] == [expected.hexdigest().encode()]
+
+
+@pytest.mark.parametrize("user, password, charset, says", [
+    ("bob", "p\u20acss-secret", False, "password has characters outside ISO 8859-1"),
+    ("b\udc80b", "pw-secret", True, "user name is not valid Unicode"),
+])
+def test_digest_md5_text_it_cannot_write_is_a_sasl_error_without_the_value(
+        user: str, password: str, charset: bool, says: str) -> None:
+    mechanism = DigestMD5(user, password)
+    mechanism.respond(None)
+    challenge = b'nonce="n",qop="auth",algorithm=md5-sess' + (b",charset=utf-8" if charset
+                                                            else b"")
+    with pytest.raises(SaslError, match=says) as info:
+        mechanism.respond(challenge)
+    assert "secret" not in repr(info.value) and info.value.__context__ is None
 
 
 def test_digest_md5_repr_hides_the_password() -> None:
@@ -136,7 +158,7 @@ def test_the_session_is_connected_only_once_sasl_is_done() -> None:
     assert events == [] and sasl_frame(frames[0]) == ({"xid": 2, "type": 102}, b"second")
     events, frames = p.receive(reply(2, 7, 0, js.encode("SetSASLResponse", {"token": None})))
     assert [type(e) for e in events] == [Connected] and p.connected and not p.authenticating
-    assert made[0].heard == [None, b"c1", None]
+    assert made[0].heard == [None, b"c1", b""]  # (a null token is heard as empty)
     assert [decode_request(f)[0] for f in frames] == [{"xid": -4, "type": 100}]
     assert p.last_zxid == 7
     assert p.send(rq.GetData("/a"), "a") == b""  # (held behind the credentials, as always)

@@ -14,7 +14,7 @@ import pykeeper
 from pykeeper import make_sasl_acl
 from pykeeper.testing import KerberosRealm, ZooKeeperServer, expire_session
 
-from ..support import WAIT, AsyncioFacade, client_factory
+from ..support import WAIT
 
 GSSAPI = {"mechanism": "GSSAPI"}
 
@@ -30,16 +30,6 @@ def realm() -> Iterator[KerberosRealm]:
 def server(realm: KerberosRealm) -> Iterator[ZooKeeperServer]:
     with ZooKeeperServer(kerberos=realm) as made:
         yield made
-
-
-@pytest.fixture(params=["sync", "asyncio"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_client(kind: str) -> Iterator[Callable[..., Any]]:
-    yield from client_factory(kind)
 
 
 def login(monkeypatch: Any, realm: KerberosRealm, principal: str) -> None:
@@ -67,35 +57,26 @@ def test_a_principal_reads_the_node_its_sasl_acl_protects(
         explicit.get("/apps")
 
 
-def unconnected(kind: str, hosts: str, **kwargs: Any) -> Any:
-    return AsyncioFacade(hosts, **kwargs) if kind == "asyncio" \
-        else pykeeper.ZooKeeper(hosts, **kwargs)
-
-
 def test_a_stale_key_ends_in_auth_failed(realm: KerberosRealm, server: ZooKeeperServer,
-                                         kind: str, monkeypatch: Any) -> None:
+                                         kind: str, unconnected: Callable[..., Any],
+                                         monkeypatch: Any) -> None:
     login(monkeypatch, realm, f"stale-{kind}")
     realm.rekey(f"stale-{kind}")  # (the keytab now holds a key the KDC no longer has)
-    client = unconnected(kind, server.kerberos_hosts, sasl_options=GSSAPI, connect_timeout=1.0)
-    try:
-        with pytest.raises(pykeeper.AuthFailedException, match="Kerberos"):
-            client.connect(WAIT)
-        assert client.state_name == "auth_failed"
-    finally:
-        client.close()
+    client = unconnected(server.kerberos_hosts, sasl_options=GSSAPI)
+    with pytest.raises(pykeeper.AuthFailedException, match="Kerberos"):
+        client.connect(WAIT)
+    assert client.state_name == "auth_failed"
 
 
 def test_credentials_of_a_principal_the_client_has_none_for_end_in_auth_failed(
-        realm: KerberosRealm, server: ZooKeeperServer, kind: str, monkeypatch: Any) -> None:
+        realm: KerberosRealm, server: ZooKeeperServer, unconnected: Callable[..., Any],
+        monkeypatch: Any) -> None:
     login(monkeypatch, realm, "app")
-    client = unconnected(kind, server.kerberos_hosts, connect_timeout=1.0, sasl_options=dict(
+    client = unconnected(server.kerberos_hosts, sasl_options=dict(
         GSSAPI, principal=realm.principal("nobody")))
-    try:
-        with pytest.raises(pykeeper.AuthFailedException, match="no Kerberos credentials for "
-                                                               "principal 'nobody@"):
-            client.connect(WAIT)
-    finally:
-        client.close()
+    with pytest.raises(pykeeper.AuthFailedException, match="no Kerberos credentials for "
+                                                           "principal 'nobody@"):
+        client.connect(WAIT)
 
 
 def test_the_identity_comes_back_after_a_restart_and_an_expiry(

@@ -6,7 +6,7 @@ requires SASL says so to a client without it."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -14,33 +14,7 @@ import pykeeper
 from pykeeper import make_sasl_acl
 from pykeeper.testing import ZooKeeperServer, expire_session
 
-from ..support import WAIT, AsyncioFacade, client_factory
-
-
-@pytest.fixture(params=["sync", "asyncio"])
-def kind(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def make_client(kind: str) -> Iterator[Callable[..., Any]]:
-    yield from client_factory(kind)
-
-
-@pytest.fixture
-def unconnected(kind: str) -> Iterator[Callable[..., Any]]:
-    """make(hosts, **kwargs): a client not yet connected (closed at the end)."""
-    made = []
-
-    def make(hosts: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("connect_timeout", 1.0)
-        client = AsyncioFacade(hosts, **kwargs) if kind == "asyncio" \
-            else pykeeper.ZooKeeper(hosts, **kwargs)
-        made.append(client)
-        return client
-    yield make
-    for client in made:
-        client.close(timeout=2.0)
+from ..support import WAIT
 
 
 def protected_node(server: ZooKeeperServer, make_client: Callable[..., Any]) -> str:

@@ -10,50 +10,29 @@ from __future__ import annotations
 import socket
 import ssl
 import time
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Iterator
 
 import pytest
 
 import pykeeper
 from pykeeper.testing import ZooKeeperServer, make_certificates
 
-from ..support import AsyncioFacade, client_factory as _factory
+from ..support import client_factory as _factory
 
-KINDS = ["sync", "asyncio"]
 # Long enough for a first handshake with a cold server JVM (about 0.3 s here).
 CONNECT_TIMEOUT = 2.0
 # How long a test lets a client that cannot succeed try before connect() gives up.
 FAIL_WITHIN = 1.0
 
 
-@pytest.fixture(params=KINDS)
-def kind(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
 @pytest.fixture
 def make_client(kind: str) -> Iterator[Callable[..., Any]]:
-    """Connected clients of `kind` (each with a `.log` of its states); closed after."""
+    """Connected clients of `kind` (each with a `.log` of its states); closed after.
+    (`kind` and `unconnected`, clients not yet connected: conftest.py.)"""
     factory = _factory(kind)
     make = next(factory)
     yield lambda hosts, **kwargs: make(hosts, **{"connect_timeout": CONNECT_TIMEOUT, **kwargs})
     next(factory, None)
-
-
-@pytest.fixture
-def new_client(kind: str) -> Iterator[Callable[..., Any]]:
-    """Clients of `kind` not yet connected (for the connects that must fail)."""
-    made: List[Any] = []
-
-    def make(hosts: str, **kwargs: Any) -> Any:
-        kwargs.setdefault("connect_timeout", 1.0)
-        client = AsyncioFacade(hosts, **kwargs) if kind == "asyncio" else pykeeper.ZooKeeper(hosts, **kwargs)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close(timeout=2.0)
 
 
 def refused(client: Any) -> pykeeper.TimeoutException:
@@ -116,9 +95,9 @@ def test_session_resumes_over_tls_after_server_restart(make_client, zk_fresh_tls
 # -- refused, saying why -------------------------------------------------------------
 
 
-def test_wrong_ca_is_refused_clearly(new_client, zk_tls_server, tmp_path):
+def test_wrong_ca_is_refused_clearly(unconnected, zk_tls_server, tmp_path):
     stranger = make_certificates(str(tmp_path / "other"), name="stranger")
-    client = new_client(zk_tls_server.tls_hosts, use_ssl=True, ca=stranger.ca_file,
+    client = unconnected(zk_tls_server.tls_hosts, use_ssl=True, ca=stranger.ca_file,
                         certfile=zk_tls_server.client_cert, keyfile=zk_tls_server.client_key)
     error = refused(client)
     message = str(error)
@@ -129,40 +108,40 @@ def test_wrong_ca_is_refused_clearly(new_client, zk_tls_server, tmp_path):
     assert isinstance(error.__cause__, pykeeper.TimeoutException)
 
 
-def test_missing_client_certificate_is_refused_clearly(new_client, zk_tls_server):
-    client = new_client(zk_tls_server.tls_hosts, use_ssl=True, ca=zk_tls_server.ca_file)
+def test_missing_client_certificate_is_refused_clearly(unconnected, zk_tls_server):
+    client = unconnected(zk_tls_server.tls_hosts, use_ssl=True, ca=zk_tls_server.ca_file)
     message = str(refused(client))
     assert zk_tls_server.tls_hosts in message, message
     assert "TLS handshake failed" in message and "client certificate" in message, message
 
 
-def test_client_certificate_of_another_ca_is_refused(new_client, zk_tls_server, tmp_path):
+def test_client_certificate_of_another_ca_is_refused(unconnected, zk_tls_server, tmp_path):
     stranger = make_certificates(str(tmp_path / "other"), name="stranger")
-    client = new_client(zk_tls_server.tls_hosts, use_ssl=True, ca=zk_tls_server.ca_file,
+    client = unconnected(zk_tls_server.tls_hosts, use_ssl=True, ca=zk_tls_server.ca_file,
                         certfile=stranger.client_cert, keyfile=stranger.client_key)
     message = str(refused(client))
     assert "TLS handshake failed" in message and "client certificate" in message, message
 
 
-def test_plain_tcp_to_the_tls_port_fails_clearly(new_client, zk_tls_server):
-    client = new_client(zk_tls_server.tls_hosts)
+def test_plain_tcp_to_the_tls_port_fails_clearly(unconnected, zk_tls_server):
+    client = unconnected(zk_tls_server.tls_hosts)
     message = str(refused(client))
     assert zk_tls_server.tls_hosts in message, message
     assert "closed the connection" in message and "use_ssl=True" in message, message
 
 
-def test_tls_to_the_plain_port_fails_clearly(new_client, zk_tls_server):
-    client = new_client(zk_tls_server.hosts, **zk_tls_server.tls_options())
+def test_tls_to_the_plain_port_fails_clearly(unconnected, zk_tls_server):
+    client = unconnected(zk_tls_server.hosts, **zk_tls_server.tls_options())
     message = str(refused(client))
     assert zk_tls_server.hosts in message, message
     assert "TLS handshake failed" in message, message
 
 
-def test_handshake_is_bounded_by_the_connect_timeout(new_client, zk_tls_server):
+def test_handshake_is_bounded_by_the_connect_timeout(unconnected, zk_tls_server):
     # A port that accepts connections (in its backlog) and never says a word.
     with socket.create_server(("127.0.0.1", 0), backlog=16) as mute:
         hosts = f"127.0.0.1:{mute.getsockname()[1]}"
-        client = new_client(hosts, connect_timeout=0.3, **zk_tls_server.tls_options())
+        client = unconnected(hosts, connect_timeout=0.3, **zk_tls_server.tls_options())
         message = str(refused(client))
     assert hosts in message and "timed out" in message, message
 
@@ -178,7 +157,7 @@ def localhost_only_server() -> Iterator[ZooKeeperServer]:
         yield server
 
 
-def test_no_client_certificate_needed_and_hostname_checked(make_client, new_client,
+def test_no_client_certificate_needed_and_hostname_checked(make_client, unconnected,
                                                           localhost_only_server):
     server = localhost_only_server
     by_name = f"localhost:{server.tls_port}"
@@ -188,7 +167,7 @@ def test_no_client_certificate_needed_and_hostname_checked(make_client, new_clie
     client.delete("/by-name")
 
     # The certificate does not name 127.0.0.1: refused...
-    message = str(refused(new_client(server.tls_hosts, use_ssl=True, ca=server.ca_file)))
+    message = str(refused(unconnected(server.tls_hosts, use_ssl=True, ca=server.ca_file)))
     assert "certificate verification failed" in message and "mismatch" in message, message
     # ... unless the host name check is off (the CA is still checked).
     unchecked = make_client(server.tls_hosts, use_ssl=True, ca=server.ca_file, verify_hostname=False)
