@@ -23,7 +23,7 @@ from __future__ import annotations
 from ._install import ZooKeeperNotInstalled
 from ._ports import free_port, free_ports
 from ._wait import wait_until
-from .certs import Certificates, OpenSSLNotInstalled, make_certificates
+from .certs import Certificates, OpenSSLNotInstalled, make_certificates, make_client_certificate
 from .ensemble import ZooKeeperEnsemble
 from .kerberos import KerberosNotInstalled, KerberosRealm
 from .proxy import FaultProxy
@@ -44,5 +44,6 @@ __all__ = [
     "free_port",
     "free_ports",
     "make_certificates",
+    "make_client_certificate",
     "wait_until",
 ]

@@ -14,12 +14,14 @@ which is what a "wrong CA" test needs. It takes about 0.1 s.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
-__all__ = ["Certificates", "make_certificates", "OpenSSLNotInstalled"]
+__all__ = ["Certificates", "make_certificates", "make_client_certificate",
+           "OpenSSLNotInstalled"]
 
 DEFAULT_SERVER_NAMES = ("127.0.0.1", "::1", "localhost")
 _DAYS = "2"
@@ -75,6 +77,40 @@ def _san(names: Sequence[str]) -> str:
     return "subjectAltName=" + ",".join(entries)
 
 
+_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+_CLIENT_EXTENSIONS = ["basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature",
+                      "extendedKeyUsage=clientAuth"]
+
+
+def _issue(tool: str, directory: str, role: str, cn: str, extensions: Sequence[str]) -> None:
+    """`role`.pem and `role`-key.pem in `directory`: a certificate for CN=`cn`
+    signed by the CA there."""
+    def path(file: str) -> str:
+        return os.path.join(directory, file)
+
+    with open(path(f"{role}.ext"), "w") as f:
+        f.write("\n".join(extensions) + "\n")
+    _run([tool, "req", *_KEY, "-keyout", path(f"{role}-key.pem"), "-out", path(f"{role}.csr"),
+          "-subj", f"/CN={cn}"], directory)
+    _run([tool, "x509", "-req", "-in", path(f"{role}.csr"), "-CA", path("ca.pem"),
+          "-CAkey", path("ca-key.pem"), "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
+          "-out", path(f"{role}.pem"), "-days", _DAYS, "-extfile", path(f"{role}.ext")],
+         directory)
+
+
+def make_client_certificate(certificates: Certificates, common_name: str,
+                            openssl: Optional[str] = None) -> Tuple[str, str, str]:
+    """Another client certificate from the CA of `certificates`, for
+    CN=`common_name` (letters, digits, '.', '_', '-'): returns (certfile,
+    keyfile, its x509 identity "CN=...")."""
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", common_name):
+        raise ValueError(f"common_name {common_name!r} must be letters, digits, '.', '_', '-'")
+    role = f"client-{common_name}"
+    _issue(openssl or _openssl(), certificates.directory, role, common_name, _CLIENT_EXTENSIONS)
+    base = os.path.join(certificates.directory, role)
+    return f"{base}.pem", f"{base}-key.pem", f"CN={common_name}"
+
+
 def make_certificates(directory: str, server_names: Sequence[str] = DEFAULT_SERVER_NAMES,
                       name: str = "pykeeper test", openssl: Optional[str] = None) -> Certificates:
     """Make a CA, a server and a client certificate as PEM files in
@@ -89,8 +125,7 @@ def make_certificates(directory: str, server_names: Sequence[str] = DEFAULT_SERV
     def path(file: str) -> str:
         return os.path.join(directory, file)
 
-    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    _run([tool, "req", "-x509", *key, "-keyout", path("ca-key.pem"), "-out", path("ca.pem"),
+    _run([tool, "req", "-x509", *_KEY, "-keyout", path("ca-key.pem"), "-out", path("ca.pem"),
           "-days", _DAYS, "-subj", f"/CN={name} CA",
           "-addext", "basicConstraints=critical,CA:TRUE",
           "-addext", "keyUsage=critical,keyCertSign,cRLSign"], directory)
@@ -101,18 +136,9 @@ def make_certificates(directory: str, server_names: Sequence[str] = DEFAULT_SERV
             # (ZooKeeper's own clients check clientAuth on the server's
             # certificate too, when it asks them for theirs.)
             "extendedKeyUsage=serverAuth,clientAuth"]),
-        ("client", name.replace(" ", "-") + "-client", [
-            "basicConstraints=CA:FALSE", "keyUsage=critical,digitalSignature",
-            "extendedKeyUsage=clientAuth"]),
+        ("client", name.replace(" ", "-") + "-client", _CLIENT_EXTENSIONS),
     ):
-        with open(path(f"{role}.ext"), "w") as f:
-            f.write("\n".join(extensions) + "\n")
-        _run([tool, "req", *key, "-keyout", path(f"{role}-key.pem"), "-out", path(f"{role}.csr"),
-              "-subj", f"/CN={cn}"], directory)
-        _run([tool, "x509", "-req", "-in", path(f"{role}.csr"), "-CA", path("ca.pem"),
-              "-CAkey", path("ca-key.pem"), "-set_serial", str(int.from_bytes(os.urandom(8), "big")),
-              "-out", path(f"{role}.pem"), "-days", _DAYS, "-extfile", path(f"{role}.ext")],
-             directory)
+        _issue(tool, directory, role, cn, extensions)
     with open(path("server-keystore.pem"), "w") as out:
         for part in ("server-key.pem", "server.pem"):
             with open(path(part)) as f:

@@ -1,5 +1,6 @@
 """Identities other than digest: the x509 identity a TLS client certificate
-gives (both clients, across a server restart), `ip` ACL entries, the ACL
+gives (both clients, across a server restart and a session expiry; another
+certificate of the same CA is another identity), `ip` ACL entries, the ACL
 helpers' checks, and `sasl_options` refused before anything is sent."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 import pykeeper
 from pykeeper import make_ip_acl, make_sasl_acl, make_x509_acl
-from pykeeper.testing import ZooKeeperServer
+from pykeeper.testing import ZooKeeperServer, expire_session, make_client_certificate
 
 
 
@@ -28,9 +29,23 @@ def test_a_client_certificate_reads_a_node_its_x509_acl_protects(
             with pytest.raises(pykeeper.NoAuthException):
                 anonymous.get("/certified")
 
+        certfile, keyfile, identity = make_client_certificate(server.certificates, "someone")
+        someone = make_client(server.tls_hosts, use_ssl=True, ca=server.ca_file,
+                              certfile=certfile, keyfile=keyfile)
+        with pytest.raises(pykeeper.NoAuthException):  # (trusted, but another identity)
+            someone.get("/certified")
+        someone.create("/theirs", b"", acl=[make_x509_acl(identity, all=True)])
+        with pytest.raises(pykeeper.NoAuthException):
+            owner.get("/theirs")
+
         mark = owner.log.mark()
         server.restart()  # (a new TLS handshake: the identity is given again)
         owner.log.wait_for("connected", owner.log.wait_for("connecting", mark))
+        assert owner.retry(owner.get, "/certified")[0] == b"by certificate"
+        session, mark = owner.session_id, owner.log.mark()
+        expire_session(owner, server.hosts)
+        owner.log.wait_for("connected", owner.log.wait_for("expired_session", mark))
+        assert owner.session_id != session
         assert owner.retry(owner.get, "/certified")[0] == b"by certificate"
 
 
