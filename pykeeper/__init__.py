@@ -30,13 +30,14 @@ from .protocol.errors import (
     UnknownSessionException, ZooKeeperException,
 )
 from .protocol.records import (
-    ACL, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
+    ACL, ClientInfo, CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, EventType, Id, KeeperState,
     Permission, Perms, Stat, WatchedEvent,
 )
 from .core.retry import RetryPolicy
-from .clients.transaction import Transaction
+from .clients.transaction import ReadTransaction, Transaction
+from .core.config import EnsembleConfig, Member, parse_config
 from .clients.treecache import TreeCache, TreeEvent
-from .clients.watchers import ChildrenWatch, DataWatch
+from .clients.watchers import ChildrenWatch, ConfigWatch, DataWatch
 
 # The original API's names.
 ClientEvent = WatchedEvent
@@ -48,7 +49,7 @@ __all__ = [
     "ACL", "ALL_EXCEPTIONS", "ApiErrorException", "AuthFailedException",
     "BadArgumentsException", "BadVersionException", "ChildrenWatch", "ClientClosedException",
     "ClientEvent", "ClosingException", "ConnectionLossException", "CREATOR_ALL_ACL",
-    "DataInconsistencyException", "DataWatch", "EPHEMERAL", "EphemeralOnLocalSessionException",
+    "ConfigWatch", "DataInconsistencyException", "DataWatch", "EPHEMERAL", "EphemeralOnLocalSessionException",
     "EventType", "Id", "install_log_stream", "InvalidACLException", "InvalidCallbackException",
     "InvalidStateException", "join", "KeeperState", "make_acl", "make_digest_acl",
     "make_digest_acl_credential", "make_ip_acl", "make_sasl_acl", "make_x509_acl",
@@ -61,6 +62,7 @@ __all__ = [
     "RetryPolicy", "RolledBackException", "RuntimeInconsistencyException", "SEQUENCE",
     "SessionClosedRequireSaslException", "SessionExpiredException", "SessionMovedException",
     "Stat", "State", "SystemErrorException", "ThrottledOpException", "TimeoutException",
+    "ReadTransaction", "EnsembleConfig", "Member", "parse_config", "ClientInfo",
     "Transaction", "TreeCache", "TreeEvent", "UnimplementedException", "uninstall_log_stream",
     "UnknownSessionException", "WatchedEvent", "ZOO_OPEN_ACL_UNSAFE", "ZooKeeper",
     "ZooKeeperException",

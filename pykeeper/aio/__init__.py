@@ -8,9 +8,13 @@ The same methods as `pykeeper.ZooKeeper`, as coroutines, on the same
 protocol core, session life-cycle and operations.
 """
 
-from .client import ChildrenWatch, DataWatch, Transaction, TreeCache, TreeEvent, ZooKeeper
+from .client import (
+    ChildrenWatch, ConfigWatch, DataWatch, ReadTransaction, Transaction, TreeCache, TreeEvent,
+    ZooKeeper,
+)
 from . import recipes
 from .recipes import *  # noqa: F401,F403 (the recipes, awaited: generated)
 
-__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "ConfigWatch",
+           "Transaction", "ReadTransaction"]
 __all__ += recipes.__all__

@@ -19,13 +19,14 @@ import logging
 import time
 from concurrent.futures import Future
 from typing import (
-    Any, Awaitable, Callable, List, Literal, Optional, Set, Tuple, TypeVar, Union, overload,
+    Any, Awaitable, Callable, List, Literal, Optional, Sequence, Set, Tuple, TypeVar, Union,
+    overload,
 )
 
 from ..core import operations as ops
 from ..core.futures import on_loop as _on_loop
 from .treecache import TreeCache, TreeEvent
-from .watchers import ChildrenWatch, DataWatch
+from .watchers import ChildrenWatch, ConfigWatch, DataWatch
 from ..drivers.asyncio_driver import AsyncioConnection
 from ..clients.cache import CHILDREN, EXISTS, GET, NodeCache
 from ..clients.sync import ACLs, Children, Data, Watcher
@@ -34,17 +35,19 @@ from ..core.paths import validate_path
 from ..protocol import requests as rq
 from ..protocol.client_protocol import ClientProtocol
 from ..protocol.errors import ClientClosedException, TimeoutException
-from ..protocol.records import ACL, Stat, WatchedEvent
+from ..protocol.records import ACL, ClientInfo, Stat, WatchedEvent
 from ..core.retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
-from ..clients.transaction import AsyncTransaction
+from ..clients.transaction import AsyncReadTransaction, AsyncTransaction
 from .recipe_factories import RecipeFactories
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "Transaction"]
+__all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", "ConfigWatch",
+           "Transaction", "ReadTransaction"]
 
 # The asyncio client's transaction, named like the module's other fronts.
 Transaction = AsyncTransaction
+ReadTransaction = AsyncReadTransaction
 
 T = TypeVar("T")
 
@@ -91,9 +94,15 @@ class ZooKeeper(ClientBase, RecipeFactories):
             await self.close()
             raise self._connect_timed_out(timeout, exc) from exc
 
+    def _watch_config(self) -> ConfigWatch:
+        return ConfigWatch(self, self._follow)  # (its first read: in a task of its own)
+
     async def close(self, timeout: Optional[float] = None) -> None:
         """End the session and stop; requests already sent get their replies
         first. Waits at most `timeout` seconds (default close_timeout)."""
+        watch, self._config_watch = self._config_watch, None
+        if watch is not None:
+            watch.stop()
         connection, self._connection = self._connection, None
         if connection is None:
             return
@@ -287,6 +296,10 @@ class ZooKeeper(ClientBase, RecipeFactories):
         return AsyncTransaction(self)
 
     multi = transaction
+
+    def read_transaction(self) -> AsyncReadTransaction:
+        """A ReadTransaction whose commit() is awaited."""
+        return AsyncReadTransaction(self)
 
     # -- cached reads ----------------------------------------------------------------
 
@@ -488,6 +501,47 @@ class ZooKeeper(ClientBase, RecipeFactories):
         """
         return await self._start(ops.set_data(self, path, value, version))
 
+    async def whoami(self) -> List[ClientInfo]:
+        """The identities the server gave this session (servers 3.7+), each
+        a ClientInfo(auth_scheme, user): ("ip", "127.0.0.1") always, and
+        ("digest", "app"), ("sasl", "bob@REALM"), ("x509", "CN=app") or
+        ("super", "") as it authenticated; for telling why an ACL refuses.
+        Raises UnimplementedException on older servers.
+        """
+        return await self._start(ops.whoami(self))
+
+    async def check_watches(self, path: str, kind: str = "any") -> bool:
+        """Whether the server still holds a watch of this session on `path`:
+        `kind` "data" (get/exists), "child" or "any". A one-shot watch that
+        fired is gone (False); the client re-arms its watches after a
+        reconnect, so a held one is True again once connected.
+        """
+        return await self._start(ops.check_watches(self, path, kind))
+
+    async def get_config(self, watcher: Optional[Watcher] = None) -> Tuple[bytes, Stat]:
+        """The ensemble's dynamic configuration (the node /zookeeper/config,
+        read outside any chroot) and its Stat; `pykeeper.parse_config` turns
+        it into members. `watcher(event)` is called once, at its next change.
+        """
+        return await self._start(ops.get_config(self, watcher))
+
+    async def reconfig(self, joining: Union[str, Sequence[str], None] = None,
+                       leaving: Union[str, int, Sequence[Union[str, int]], None] = None,
+                       new_members: Union[str, Sequence[str], None] = None,
+                       from_config: int = -1) -> Tuple[bytes, Stat]:
+        """Change the ensemble's membership (servers 3.5+ with reconfigEnabled),
+        as kazoo names it: add `joining` members ("server.4=host:2888:3888:
+        participant;host:2181", a str or a list) and remove `leaving` ones
+        (server ids), or replace the whole membership with `new_members`.
+        `from_config` (a version from get_config/parse_config) makes it apply
+        only to that configuration. Returns the new configuration's data and
+        Stat. Needs the super user's credentials. Raises
+        ReconfigDisabledException, NewConfigNoQuorumException,
+        ReconfigInProgressException or BadVersionException saying what to do;
+        ValueError/TypeError for arguments that cannot be sent.
+        """
+        return await self._start(ops.reconfig(self, joining, leaving, new_members, from_config))
+
     async def delete(self, path: str, version: int = -1) -> None:
         """Delete the node. Raises NoNodeException, NotEmptyException,
         BadVersionException (when `version` >= 0 does not match).
@@ -638,6 +692,37 @@ class ZooKeeper(ClientBase, RecipeFactories):
         the event loop (await the coroutine set() instead, unless you need the future itself).
         """
         return ops.drive_future(ops.set_data(self, path, value, version), self._send)
+
+    def whoami_async(self) -> Future[List[ClientInfo]]:
+        """Start whoami() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine whoami() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.whoami(self), self._send)
+
+    def check_watches_async(self, path: str, kind: str = "any") -> Future[bool]:
+        """Start check_watches() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine check_watches() instead, unless you
+        need the future itself).
+        """
+        return ops.drive_future(ops.check_watches(self, path, kind), self._send)
+
+    def get_config_async(self, watcher: Optional[Watcher] = None) -> Future[Tuple[bytes, Stat]]:
+        """Start get_config() and return at once a concurrent.futures.Future of its result,
+        completed on the event loop (await the coroutine get_config() instead, unless you need
+        the future itself).
+        """
+        return ops.drive_future(ops.get_config(self, watcher), self._send)
+
+    def reconfig_async(self, joining: Union[str, Sequence[str], None] = None,
+                       leaving: Union[str, int, Sequence[Union[str, int]], None] = None,
+                       new_members: Union[str, Sequence[str], None] = None,
+                       from_config: int = -1) -> Future[Tuple[bytes, Stat]]:
+        """Start reconfig() and return at once a concurrent.futures.Future of its result, completed
+        on the event loop (await the coroutine reconfig() instead, unless you need the future
+        itself).
+        """
+        return ops.drive_future(ops.reconfig(self, joining, leaving, new_members, from_config), self._send)
 
     def delete_async(self, path: str, version: int = -1) -> Future[None]:
         """Start delete() and return at once a concurrent.futures.Future of its result, completed

@@ -23,11 +23,12 @@ import logging
 from typing import Any, Callable, Generator, Optional
 
 from ..core.steps import AsyncHelperClient, AsyncioDriver
-from ..clients.watchers import ChildrenKind, DataKind, WatchBase
+from ..clients.watchers import ChildrenKind, ConfigKind, DataKind, WatchBase
+from ..protocol.requests import CONFIG_NODE
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["DataWatch", "ChildrenWatch"]
+__all__ = ["ChildrenWatch", "ConfigWatch", "DataWatch"]
 
 
 class _AsyncWatch(WatchBase):
@@ -69,6 +70,15 @@ class DataWatch(DataKind, _AsyncWatch):
     """Call `func(data, stat)` now and after every change of the node at
     `path`; `(None, None)` while there is no node. See the module
     docstring and pykeeper.DataWatch."""
+
+
+class ConfigWatch(ConfigKind, _AsyncWatch):
+    """Call `func(data, stat)` now and after every change of the ensemble's
+    dynamic configuration. See pykeeper.ConfigWatch."""
+
+    def __init__(self, client: AsyncHelperClient,
+                 func: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__(client, CONFIG_NODE, func)
 
 
 class ChildrenWatch(ChildrenKind, _AsyncWatch):

@@ -10,7 +10,7 @@ from .nodes import (
     cmd_create, cmd_get, cmd_getacl, cmd_ls, cmd_rm, cmd_set, cmd_setacl, cmd_stat, cmd_sync,
     cmd_tree,
 )
-from .servers import WORDS, cmd_server
+from .servers import WORDS, cmd_config, cmd_server, cmd_whoami
 from .transfer import cmd_cp, cmd_diff, cmd_du, cmd_dump, cmd_find, cmd_restore
 from .watch import cmd_watch
 
@@ -174,6 +174,15 @@ def build_parser(prog: str = "pykeeper",
                   "(the servers must allow the word in 4lw.commands.whitelist).")
     sub.add_argument("word", nargs="?", default="srvr", choices=WORDS,
                      help="srvr (default), stat, conf, mntr, ruok, cons or envi")
+
+    command("config", cmd_config, "the ensemble's members, from its dynamic configuration",
+            "Show the members of the ensemble's dynamic configuration (/zookeeper/config, "
+            "ZooKeeper 3.5+): id, role, quorum and election address, client address; and "
+            "the configuration's version.")
+    command("whoami", cmd_whoami, "the identities the server gave this session",
+            "List the identities the server gave this connection (ZooKeeper 3.7+): its "
+            "address (ip), and digest, sasl or x509 identities from --auth-file / "
+            "$ZOOKEEPER_AUTH or --cert; what the ACLs are checked against.")
 
     if shell is not None:
         command("shell", shell, "an interactive session: every command, tab completion of "

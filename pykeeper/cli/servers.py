@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from typing import Dict, List, Optional, Tuple
 
+from ..core.config import parse_config
 from ..core.hosts import parse_hosts
 from ..drivers.fourletter_io import ask
 from .context import CommandError, Context
 from .output import lines_out, table, write_json
 
-__all__ = ["WORDS", "cmd_server", "members"]
+__all__ = ["WORDS", "cmd_config", "cmd_server", "cmd_whoami", "members"]
 
 WORDS = ["srvr", "stat", "conf", "mntr", "ruok", "cons", "envi"]
 
@@ -94,4 +95,34 @@ def cmd_server(ctx: Context, args: argparse.Namespace) -> int:
                 lines_out((error or answer or "").rstrip("\n").splitlines(), ctx.out)
     if all(error for _, _, error in answers):
         raise CommandError(f"no server of {ctx.hosts} answered {args.word!r}", 6)
+    return 0
+
+
+def cmd_config(ctx: Context, args: argparse.Namespace) -> int:
+    """`config`: the ensemble's dynamic configuration, one member a row."""
+    data, stat = ctx.client().get_config()
+    config = parse_config(data)
+    if ctx.json:
+        write_json({"version": f"{config.version:x}",
+                    "members": [dict(m._asdict(), client_address=m.client_address)
+                                for m in config.members]}, ctx.out)
+        return 0
+    if not config.members:
+        ctx.print("no dynamic configuration (a standalone server, or one older than 3.5)")
+        return 0
+    rows = [(m.id, m.role, f"{m.host}:{m.quorum_port}:{m.election_port}",
+             m.client_address or "-") for m in config.members]
+    lines_out(table(rows, ("id", "role", "quorum:election", "clients at")), ctx.out)
+    ctx.print(f"version {config.version:x}")
+    return 0
+
+
+def cmd_whoami(ctx: Context, args: argparse.Namespace) -> int:
+    """`whoami`: the identities the server gave this session."""
+    identities = ctx.client().whoami()
+    if ctx.json:
+        write_json([info._asdict() for info in identities], ctx.out)
+    else:
+        lines_out(table([(i.auth_scheme, i.user) for i in identities], ("scheme", "user")),
+                  ctx.out)
     return 0

@@ -21,9 +21,11 @@ from ..protocol.client_protocol import (
 )
 from ..protocol.errors import (
     AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
+    ZooKeeperException,
 )
 from ..protocol.records import EventType, KeeperState, WatchedEvent
 from ..core.retry import RetryPolicy
+from ..core.config import parse_config
 from ..core.sasl import sasl_factory
 from ..drivers.tls import PathArg, make_ssl_context
 
@@ -89,7 +91,8 @@ class ClientBase:
                  ssl_context: Optional[ssl.SSLContext] = None,
                  client_id: Optional[Tuple[int, bytes]] = None,
                  randomize_hosts: bool = True,
-                 sasl_options: Optional[Mapping[str, Any]] = None) -> None:
+                 sasl_options: Optional[Mapping[str, Any]] = None,
+                 follow_config: bool = False) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -121,9 +124,14 @@ class ClientBase:
         self._sasl = sasl_factory(sasl_options) if sasl_options is not None else None
         self.sasl_mechanism: Optional[str] = (
             str(sasl_options["mechanism"]).upper() if sasl_options is not None else None)
+        self.follow_config = bool(follow_config)
+        self._config_watch: Any = None  # (while following: the ConfigWatch)
+        self._hosts_lock = threading.Lock()
         self.on_state = Multicast()
         self.on_event = Multicast()
         self._listeners: List[Callable[[State], Any]] = []
+        if self.follow_config:
+            self._listeners.append(self._follow_when_connected)
         self._listeners_lock = threading.Lock()
         self._state = State.CLOSED
         self._connection: Any = None
@@ -142,6 +150,62 @@ class ClientBase:
         if resume is not None:
             protocol.resume(*resume)
         return protocol
+
+    def update_hosts(self, hosts: str) -> None:
+        """Point the client at a new list of servers (the ensemble changed),
+        as the Java client's updateServerList: a connected client moves off
+        a server no longer listed, or onto added servers with the share
+        that spreads the load evenly, its session going on; servers left
+        out are never tried again. `hosts` is a connection string; its
+        chroot, if it has one, must be the client's. Never blocks (the
+        asyncio client's: call it on its loop). ValueError for a bad string
+        or another chroot. With `follow_config=True` the client does this
+        itself whenever the ensemble's configuration changes."""
+        addresses, chroot = parse_hosts(hosts)
+        if chroot and chroot != self.chroot:
+            raise ValueError(f"the chroot cannot change (the client's is {self.chroot!r}, "
+                             f"not {chroot!r})")
+        with self._hosts_lock:  # (the client's list and the session's agree)
+            self.addresses = addresses
+            self.hosts = self.servers = ",".join(map(str, addresses)) + self.chroot
+            connection = self._connection
+            if connection is not None:
+                connection.update_hosts(addresses)
+
+    def _follow_when_connected(self, state: State) -> None:
+        """A listener while following: (re)start the ConfigWatch once
+        connected (a first read that failed is tried again then)."""
+        if state not in CONNECTED_STATES:
+            return
+        watch = self._config_watch
+        if watch is not None and not watch.stopped:
+            return
+        try:
+            self._config_watch = self._watch_config()
+        except ZooKeeperException as exc:
+            log.warning("cannot follow the ensemble's configuration yet (%s): trying again "
+                        "at the next connection", exc)
+
+    def _watch_config(self) -> Any:
+        raise NotImplementedError
+
+    def _follow(self, data: Optional[bytes], stat: Any) -> None:
+        """The configuration changed: take its members' client addresses."""
+        if not data:
+            return
+        try:
+            config = parse_config(data)
+        except ValueError as exc:
+            log.warning("not following a configuration that cannot be read: %s", exc)
+            return
+        hosts = config.hosts
+        if any(member.client_address is None for member in config.members):
+            log.warning("not following a configuration whose members do not all name a "
+                        "client address (server.N=...;host:port)")
+            return
+        if hosts and set(parse_hosts(hosts)[0]) != set(self.addresses):
+            log.info("following the ensemble's configuration: %s", hosts)
+            self.update_hosts(hosts)
 
     def __repr__(self) -> str:
         return f"<{self._public_name} {self.hosts!r} {self.state_name} at 0x{id(self):x}>"

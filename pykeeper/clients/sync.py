@@ -7,8 +7,8 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import (
-    TYPE_CHECKING, Any, Callable, Iterable, List, Literal, Mapping, Optional, Tuple,
-    TypeVar, Union, overload,
+    TYPE_CHECKING, Any, Callable, Iterable, List, Literal, Mapping, Optional, Sequence,
+    Tuple, TypeVar, Union, overload,
 )
 
 from ..core import operations as ops
@@ -17,11 +17,12 @@ from .events import EventThread
 from ..protocol import requests as rq
 from ..protocol.errors import ClientClosedException, TimeoutException
 from ..protocol.records import (
-    ACL, CreateFlags, Stat, WatchedEvent,
+    ACL, ClientInfo, CreateFlags, Stat, WatchedEvent,
 )
 from ..core.retry import RetryPolicy, current_attempt, run_with_retry
 from ..drivers.threaded import ThreadedConnection
-from .transaction import Transaction
+from .transaction import ReadTransaction, Transaction
+from .watchers import ConfigWatch
 from ..recipes.factories import RecipeFactories
 
 if TYPE_CHECKING:  # (issue 5: imported lazily, in the methods that use them)
@@ -76,6 +77,8 @@ class ZooKeeper(ClientBase, RecipeFactories):
     ...} or {"mechanism": "GSSAPI"}, see README "Authentication") makes every
     connection authenticate with SASL before anything else is sent; the
     state is `connected` only once it has, `auth_failed` if refused.
+    With `follow_config`, the client watches the ensemble's dynamic
+    configuration and takes its members as its hosts (see update_hosts()).
     """
 
     def _setup(self) -> None:
@@ -130,6 +133,9 @@ class ZooKeeper(ClientBase, RecipeFactories):
             self.close()
             raise self._connect_timed_out(timeout, exc) from exc
 
+    def _watch_config(self) -> ConfigWatch:
+        return ConfigWatch(self, self._follow)  # (its first read: here, blocking)
+
     def close(self, timeout: Optional[float] = None) -> None:
         """End the session and stop the client's threads.
 
@@ -139,6 +145,9 @@ class ZooKeeper(ClientBase, RecipeFactories):
         """
         timeout = self.close_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        watch, self._config_watch = self._config_watch, None
+        if watch is not None:
+            watch.stop()
         with self._lock:
             connection, events = self._connection, self._events
             self._connection = None
@@ -361,6 +370,50 @@ class ZooKeeper(ClientBase, RecipeFactories):
     def get_all_children_number(self, path: str) -> int:
         """How many nodes there are below `path`, at any depth (server 3.6+)."""
         return self._drive(ops.get_all_children_number(self, path))
+
+    def whoami(self) -> List[ClientInfo]:
+        """The identities the server gave this session (servers 3.7+), each
+        a ClientInfo(auth_scheme, user): ("ip", "127.0.0.1") always, and
+        ("digest", "app"), ("sasl", "bob@REALM"), ("x509", "CN=app") or
+        ("super", "") as it authenticated; for telling why an ACL refuses.
+        Raises UnimplementedException on older servers."""
+        return self._drive(ops.whoami(self))
+
+    def check_watches(self, path: str, kind: str = "any") -> bool:
+        """Whether the server still holds a watch of this session on `path`:
+        `kind` "data" (get/exists), "child" or "any". A one-shot watch that
+        fired is gone (False); the client re-arms its watches after a
+        reconnect, so a held one is True again once connected."""
+        return self._drive(ops.check_watches(self, path, kind))
+
+    def read_transaction(self) -> ReadTransaction:
+        """A ReadTransaction: queue get/get_children, then commit() them to be
+        answered from one point of the server's history (servers 3.6+)."""
+        return ReadTransaction(self)
+
+    # -- the ensemble's configuration ------------------------------------------------
+
+    def get_config(self, watcher: Optional[Watcher] = None) -> Tuple[bytes, Stat]:
+        """The ensemble's dynamic configuration (the node /zookeeper/config,
+        read outside any chroot) and its Stat; `pykeeper.parse_config` turns
+        it into members. `watcher(event)` is called once, at its next change."""
+        return self._drive(ops.get_config(self, watcher))
+
+    def reconfig(self, joining: Union[str, Sequence[str], None] = None,
+                 leaving: Union[str, int, Sequence[Union[str, int]], None] = None,
+                 new_members: Union[str, Sequence[str], None] = None,
+                 from_config: int = -1) -> Tuple[bytes, Stat]:
+        """Change the ensemble's membership (servers 3.5+ with reconfigEnabled),
+        as kazoo names it: add `joining` members ("server.4=host:2888:3888:
+        participant;host:2181", a str or a list) and remove `leaving` ones
+        (server ids), or replace the whole membership with `new_members`.
+        `from_config` (a version from get_config/parse_config) makes it apply
+        only to that configuration. Returns the new configuration's data and
+        Stat. Needs the super user's credentials. Raises
+        ReconfigDisabledException, NewConfigNoQuorumException,
+        ReconfigInProgressException or BadVersionException saying what to do;
+        ValueError/TypeError for arguments that cannot be sent."""
+        return self._drive(ops.reconfig(self, joining, leaving, new_members, from_config))
 
     # -- persistent watches and watch removal -----------------------------------------
 
@@ -734,6 +787,44 @@ class ZooKeeper(ClientBase, RecipeFactories):
         added to the future run on the I/O thread: keep them short, never block in them.
         """
         return ops.drive_future(ops.set_data(self, path, value, version), self._send)
+
+    def whoami_async(self) -> Future[List[ClientInfo]]:
+        """Like whoami(), but returns at once a concurrent.futures.Future of its result (or of the
+        exception it raises). Many calls may be in flight on the one connection; replies come in
+        call order. Bad arguments, and a client that is not connected, raise here. Callbacks
+        added to the future run on the I/O thread: keep them short, never block in them.
+        """
+        return ops.drive_future(ops.whoami(self), self._send)
+
+    def check_watches_async(self, path: str, kind: str = "any") -> Future[bool]:
+        """Like check_watches(), but returns at once a concurrent.futures.Future of its result (or
+        of the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.check_watches(self, path, kind), self._send)
+
+    def get_config_async(self, watcher: Optional[Watcher] = None) -> Future[Tuple[bytes, Stat]]:
+        """Like get_config(), but returns at once a concurrent.futures.Future of its result (or of
+        the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.get_config(self, watcher), self._send)
+
+    def reconfig_async(self, joining: Union[str, Sequence[str], None] = None,
+                       leaving: Union[str, int, Sequence[Union[str, int]], None] = None,
+                       new_members: Union[str, Sequence[str], None] = None,
+                       from_config: int = -1) -> Future[Tuple[bytes, Stat]]:
+        """Like reconfig(), but returns at once a concurrent.futures.Future of its result (or of
+        the exception it raises). Many calls may be in flight on the one connection; replies
+        come in call order. Bad arguments, and a client that is not connected, raise here.
+        Callbacks added to the future run on the I/O thread: keep them short, never block in
+        them.
+        """
+        return ops.drive_future(ops.reconfig(self, joining, leaving, new_members, from_config), self._send)
 
     def delete_async(self, path: str, version: int = -1) -> Future[None]:
         """Like delete(), but returns at once a concurrent.futures.Future of its result (or of the

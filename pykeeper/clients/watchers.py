@@ -49,7 +49,7 @@ from ..core.steps import (
 
 log = logging.getLogger("pykeeper")
 
-__all__ = ["DataWatch", "ChildrenWatch", "WatchBase"]
+__all__ = ["ChildrenWatch", "ConfigWatch", "DataWatch", "WatchBase"]
 
 # Errors after which the helper re-reads once the client is connected again.
 _REMOVED = (EventType.DATA_WATCH_REMOVED, EventType.CHILD_WATCH_REMOVED,
@@ -250,6 +250,27 @@ class ChildrenKind(WatchBase):
         return func(None if value is None else list(value))
 
 
+class ConfigKind(WatchBase):
+    """A ConfigWatch's read: the ensemble configuration's (data, stat), or
+    (None, None) from a server without one (older than 3.5)."""
+
+    def _read(self, client: HelperClient
+              ) -> Generator[rq.Request, Any, Tuple[Optional[bytes], Optional[Stat]]]:
+        try:
+            value: Tuple[bytes, Stat] = yield rq.GetConfig(self._trigger)
+        except NoNodeException:
+            return None, None
+        return value
+
+    def _key(self, value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
+        stat = value[1]
+        return None if stat is None else stat.mzxid
+
+    def _deliver(self, func: Callable[..., Any],
+                 value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
+        return func(*value)
+
+
 class _Watch(WatchBase):
     """The sync client's front: `_run` driven by a ThreadDriver."""
 
@@ -280,6 +301,17 @@ class DataWatch(DataKind, _Watch):
     `DataWatch(client, path, func)`, or as a decorator
     `@DataWatch(client, path)`. See the module docstring.
     """
+
+
+class ConfigWatch(ConfigKind, _Watch):
+    """Call `func(data, stat)` now and after every change of the ensemble's
+    dynamic configuration (get_config; `pykeeper.parse_config(data)` reads
+    it). `ConfigWatch(client, func)`, or as a decorator
+    `@ConfigWatch(client)`. See the module docstring."""
+
+    def __init__(self, client: SyncHelperClient,
+                 func: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__(client, rq.CONFIG_NODE, func)
 
 
 class ChildrenWatch(ChildrenKind, _Watch):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from typing import List, NamedTuple, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 from .paths import validate_path
 
@@ -71,14 +71,66 @@ class HostRotation:
 
     `next()` returns the next address and whether it starts a new round
     (so the caller can back off between rounds rather than between hosts).
+    `update()` takes a new list (the ensemble changed) and says whether the
+    client should move, as the Java client's StaticHostProvider decides.
     """
 
-    def __init__(self, addresses: List[Address], shuffle: bool = True) -> None:
+    def __init__(self, addresses: List[Address], shuffle: bool = True,
+                 rng: Optional[random.Random] = None) -> None:
+        self._random = rng or random.Random()
+        self._shuffle = shuffle
         self.addresses = list(addresses)
         if shuffle:
-            random.shuffle(self.addresses)
+            self._random.shuffle(self.addresses)
         self._index = -1
+        # After an update that moves the client: where its next connection
+        # goes (a new server with probability p_new, else one it knew).
+        self._move: Optional[Tuple[float, List[Address], List[Address]]] = None
 
     def next(self) -> Tuple[Address, bool]:
+        if self._move is not None:
+            p_new, new, old = self._move
+            self._move = None
+            group = new if new and (not old or self._random.random() < p_new) else old
+            address = self._random.choice(group)
+            self._index = self.addresses.index(address)
+            return address, False
         self._index = (self._index + 1) % len(self.addresses)
         return self.addresses[self._index], self._index == 0
+
+    def update(self, addresses: List[Address], current: Optional[Address]) -> bool:
+        """Take `addresses` as the ensemble's; True if the client, now on
+        `current` (None: not connected), should move to spread the load.
+
+        The Java client's rule: when servers were added, a client stays
+        with probability old/new count (or moves to a new server); when
+        its server was removed it moves, to a new server with the
+        probability that keeps the old ones' load even. Removed servers are
+        never handed out again."""
+        if not addresses:
+            raise ValueError("the new host list is empty")
+        fresh = list(dict.fromkeys(addresses))  # (in order, without repeats)
+        if self._shuffle:
+            self._random.shuffle(fresh)
+        before = self.addresses
+        if current is None and 0 <= self._index < len(before):
+            current = before[self._index]  # (not connected: the last one tried, as Java)
+        old = [a for a in fresh if a in before]
+        new = [a for a in fresh if a not in before]
+        total, previous = len(fresh), len(before)
+        staying = current is not None and current in fresh
+        move = False
+        p_new = 1.0
+        if total > previous:
+            # More servers: move (to a new one) with the share they should take.
+            move = not staying or self._random.random() <= 1 - previous / total
+        elif not staying and current is not None:
+            move = True
+            spare = (previous - len(old)) * total
+            p_old = (len(old) * (previous - total)) / spare if spare else 0.0
+            p_new = 1 - p_old
+        self.addresses = fresh
+        # (Round-robin goes on after the current server, not from the top.)
+        self._index = fresh.index(current) if staying and current is not None else -1
+        self._move = (p_new, new, old) if move and (new or old) else None
+        return move

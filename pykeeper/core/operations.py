@@ -24,12 +24,13 @@ from .paths import check_version, to_bytes, validate_path
 from ..protocol import requests as rq
 from ..protocol.client_protocol import ClientProtocol
 from ..protocol.errors import (
-    BadVersionException, NodeExistsException, NoNodeException, NotEmptyException,
-    NoWatcherException, RolledBackException, RuntimeInconsistencyException, UnimplementedException,
-    ZooKeeperException,
+    BadVersionException, NewConfigNoQuorumException, NoAuthException, NodeExistsException,
+    NoNodeException, NotEmptyException, NoWatcherException, ReconfigDisabledException,
+    ReconfigInProgressException, RolledBackException, RuntimeInconsistencyException,
+    UnimplementedException, ZooKeeperException,
 )
 from ..protocol.records import (
-    ACL, OPEN_ACL_UNSAFE, CreateFlags, EventType, Id, Stat, WatcherType,
+    ACL, OPEN_ACL_UNSAFE, ClientInfo, CreateFlags, EventType, Id, Stat, WatcherType,
 )
 from ..protocol.watches import KINDS
 from .retry import Attempt, current_attempt
@@ -37,10 +38,11 @@ from .session import resolve
 
 __all__ = [
     "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list",
-    "add_auth", "add_watch", "check_watcher", "commit", "create", "create2",
+    "add_auth", "add_watch", "check_watcher", "check_watches", "commit", "create", "create2",
     "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
     "exists", "get", "get_acl", "get_all_children_number", "get_children", "get_ephemerals",
-    "is_ephemeral", "remove_watches_on_server", "set_acl", "set_data", "sync",
+    "get_config", "is_ephemeral", "read_commit", "reconfig", "remove_watches_on_server",
+    "set_acl", "set_data", "sync", "whoami",
 ]
 
 T = TypeVar("T")
@@ -216,6 +218,101 @@ def add_watch(client: Any, path: str, watcher: Any,
     except UnimplementedException:
         raise UnimplementedException(
             "persistent watches need a ZooKeeper server 3.6 or newer", path) from None
+
+
+def whoami(client: Any) -> Generator[rq.Request, Any, List[ClientInfo]]:
+    try:
+        identities = yield rq.WhoAmI()
+    except UnimplementedException:
+        raise UnimplementedException("whoami needs a ZooKeeper server 3.7 or newer") from None
+    return [ClientInfo(scheme, user) for scheme, user in identities]
+
+
+CHECKABLE = {"data": WatcherType.DATA, "child": WatcherType.CHILDREN, "any": WatcherType.ANY}
+
+
+def check_watches(client: Any, path: str, kind: str = "any") -> Generator[rq.Request, Any, bool]:
+    validate_path(path)
+    watcher_type = CHECKABLE.get(kind)
+    if watcher_type is None:
+        raise ValueError(f"kind must be one of {', '.join(CHECKABLE)}, not {kind!r}")
+    try:
+        yield rq.RemoveWatches(path, watcher_type, check_only=True)
+    except NoWatcherException:
+        return False
+    return True
+
+
+def read_commit(client: Any, reads: List[rq.Request]) -> Operation[List[Any]]:
+    """A read transaction: one result per read (data and Stat for a get,
+    the names for a get_children), or the exception it met, in order."""
+    return rq.Multi(reads, read=True)
+
+
+# -- the ensemble's configuration -----------------------------------------------------
+
+def get_config(client: Any, watcher: Any = None) -> Operation[Tuple[bytes, Stat]]:
+    check_watcher(watcher)
+    return rq.GetConfig(watcher)
+
+
+_RECONFIG_ERRORS = {
+    ReconfigDisabledException: "reconfiguration is disabled on the servers (they need "
+                               "reconfigEnabled=true)",
+    NewConfigNoQuorumException: "the new configuration was not applied: no quorum of its "
+                                "voting members is connected to the leader and up to date",
+    ReconfigInProgressException: "another reconfiguration is in progress: try again once "
+                                 "it ends",
+    NoAuthException: "reconfig needs the super user's credentials (or, on servers with "
+                     "skipACL, none)",
+    BadVersionException: "the configuration is no longer the version from_config names: "
+                         "read it again (get_config) and retry",
+}
+
+
+def _servers(name: str, value: Any, ids: bool = False) -> Optional[str]:
+    """A reconfig argument as the server takes it: comma-separated."""
+    if value is None:
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        items = [value]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise TypeError(f"{name} must be a str or a list, not {type(value).__name__}")
+    parts = []
+    for item in items:
+        if ids and isinstance(item, int) and not isinstance(item, bool):
+            item = str(item)
+        if not isinstance(item, str) or not item.strip():
+            raise TypeError(f"{name} entries must be non-empty str"
+                            f"{' or int server ids' if ids else ''}, not {item!r}")
+        if ids and not all(part.strip().isdigit() for part in item.split(",")):
+            raise ValueError(f"{name} names servers by their ids (2, or '2,3'), not {item!r}")
+        parts.append(item.strip())
+    if not parts:
+        raise ValueError(f"{name} must not be empty")
+    return ",".join(parts)
+
+
+def reconfig(client: Any, joining: Any = None, leaving: Any = None, new_members: Any = None,
+             from_config: int = -1) -> Generator[rq.Request, Any, Tuple[bytes, Stat]]:
+    join = _servers("joining", joining)
+    leave = _servers("leaving", leaving, ids=True)
+    members = _servers("new_members", new_members)
+    if members is not None and (join is not None or leave is not None):
+        raise ValueError("give new_members (the whole new membership) or joining/leaving "
+                         "(changes to the current one), not both")
+    if members is None and join is None and leave is None:
+        raise ValueError("reconfig needs joining, leaving or new_members")
+    if isinstance(from_config, bool) or not isinstance(from_config, int):
+        raise TypeError(f"from_config must be an int (a config version, -1 for any), "
+                        f"not {type(from_config).__name__}")
+    try:
+        result: Tuple[bytes, Stat] = yield rq.Reconfig(join, leave, members, from_config)
+    except tuple(_RECONFIG_ERRORS) as exc:
+        raise type(exc)(f"{_RECONFIG_ERRORS[type(exc)]} ({exc})") from None
+    return result
 
 
 # -- writes ------------------------------------------------------------------------
@@ -557,6 +654,8 @@ CLIENT_OPERATIONS = {
     "sync": sync, "get_ephemerals": get_ephemerals,
     "get_all_children_number": get_all_children_number, "is_ephemeral": is_ephemeral,
     "add_watch": add_watch, "create": create, "create2": create2, "set": set_data,
+    "whoami": whoami, "check_watches": check_watches, "get_config": get_config,
+    "reconfig": reconfig,
     "delete": delete, "set_acl": set_acl, "add_auth": add_auth,
     "create_recursive": create_recursive, "delete_recursive": delete_recursive,
 }

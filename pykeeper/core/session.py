@@ -22,9 +22,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+from collections import deque
 from typing import (
-    Any, ContextManager, Iterable, List, NamedTuple, Optional, Protocol as TypingProtocol,
-    Tuple, Union,
+    Any, ContextManager, Deque, Iterable, List, NamedTuple, Optional,
+    Protocol as TypingProtocol, Tuple, Union,
 )
 
 from .fourletter import parse_srvr_zxid, serves_writes
@@ -290,6 +291,9 @@ class Session:
         self._probe_pause = PROBE_FIRST_PAUSE
         self._probe_targets: List[Address] = []
         self._probe_out = False
+        # A new host list (update_hosts), taken at the next tick (a deque:
+        # set from any thread, taken by the driver's, without a lock).
+        self._new_addresses: Deque[List[Address]] = deque(maxlen=1)
 
     # -- inputs: each returns the actions to carry out, in order; none
     # blocks, and none raises but for a bug ---------------------------------------
@@ -298,8 +302,18 @@ class Session:
         """The driver starts: the first attempt."""
         return self._next_attempt(now)
 
+    def update_hosts(self, addresses: List[Address]) -> None:
+        """The ensemble's servers are now `addresses`: the next tick takes
+        them (moving off a removed server, or onto new ones to spread the
+        load; the session goes on). Safe from any thread: it only records."""
+        self._new_addresses.append(list(addresses))
+
     def tick(self, now: float) -> List[Action]:
         """A timer fired, or the driver woke (after reading what came in)."""
+        if self._new_addresses:
+            moving = self._take_hosts()
+            if moving is not None:
+                return moving
         state = self.state
         if state in ("handshaking", "connected"):
             return self._tick_connection(now)
@@ -329,6 +343,10 @@ class Session:
     def connection_made(self, now: float) -> List[Action]:
         """The connection of the last Connect is open: begin the handshake."""
         self.address = self._attempt
+        if self._attempt not in self.rotation.addresses:  # (removed while connecting)
+            self.state = "handshaking"
+            self._established = False
+            return self._drop(f"{self._attempt} left the ensemble while connecting")
         self.state = "handshaking"
         self._established = False
         self._drop_reason = None
@@ -632,6 +650,26 @@ class Session:
             self._probe_targets = []
         self.handler.on_connected(event)
 
+    def _take_hosts(self) -> Optional[List[Action]]:
+        try:
+            addresses = self._new_addresses.popleft()
+        except IndexError:  # (taken meanwhile)
+            return None
+        on = self.state in ("handshaking", "connected")
+        move = self.rotation.update(addresses, self.address if on else None)
+        listed = self.rotation.addresses
+        log.info("servers now %s", ", ".join(map(str, listed)))
+        if self.read_write_found not in listed:
+            self.read_write_found = None
+        self._probe_targets = []
+        if self._probe_at is not None and len(listed) < 2:
+            self._stop_probing()  # (no other server to ask)
+        if self.state in ("backoff", "checking") and self._attempt not in listed:
+            self._attempt, _ = self.rotation.next()  # (never a removed server)
+        if on and (move or self.address not in listed) and self._drop_reason is None:
+            return self._drop(f"moving from {self.address}: the ensemble changed")
+        return None
+
     def _tick_connection(self, now: float) -> List[Action]:
         if self._drop_reason is not None:
             return NOTHING  # (the Drop is being carried out)
@@ -655,6 +693,9 @@ class Session:
         """The next 'isro' of a read-only connection's probe round."""
         if not self._probe_targets:
             self._probe_targets = [a for a in self.rotation.addresses if a != self.address]
+        if not self._probe_targets:
+            self._stop_probing()
+            return NOTHING
         target = self._probe_targets.pop(0)
         if not self._probe_targets:  # the round is complete once this answers
             self._probe_pause = min(self._probe_pause * 2, PROBE_MAX_PAUSE)

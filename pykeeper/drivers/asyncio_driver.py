@@ -106,6 +106,12 @@ class AsyncioConnection:
     def alive(self) -> bool:
         return not self._stopping
 
+    def update_hosts(self, addresses: List[Address]) -> None:
+        """New servers for the session (see Session.update_hosts); call on
+        the loop."""
+        self.session.update_hosts(addresses)
+        self._wake.set()
+
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._task = self._loop.create_task(self._run())

@@ -131,6 +131,11 @@ class ThreadedConnection:
     def address(self) -> Optional[Address]:
         return self.session.address
 
+    def update_hosts(self, addresses: List[Address]) -> None:
+        """New servers for the session (see Session.update_hosts). Never blocks."""
+        self.session.update_hosts(addresses)
+        self._wake()
+
     def start(self) -> None:
         self._thread.start()
 

@@ -32,7 +32,8 @@ from .errors import (
 from .jute import REPLY_HEADER, Reader, Writer
 from .records import WatchedEvent, Xid
 from .requests import (
-    WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, Sasl, SetWatches, strip_chroot,
+    CONFIG_NODE, WATCH_EXIST, Auth, CloseSession, Exists, Ping, Request, Sasl, SetWatches,
+    strip_chroot,
 )
 from .sasl import SaslError, SaslMechanism
 from .watches import WatchRegistry
@@ -508,7 +509,8 @@ class ClientProtocol:
             path = r.ustring()
             if path is None:
                 raise ProtocolError("watch notification without a path")
-            path = strip_chroot(self.chroot, path)
+            if path != CONFIG_NODE:  # (getConfig's watch: outside any chroot)
+                path = strip_chroot(self.chroot, path)
             return Notification(WatchedEvent(event_type, state, path),
                                 self.watches.fire(event_type, path))
         if xid == Xid.PING:

@@ -10,7 +10,8 @@ from .errors import ProtocolError
 from .jute import Reader, Writer
 
 __all__ = [
-    "ACL", "AddWatchMode", "CREATOR_ALL_ACL", "CreateFlags", "EventType", "Id", "KeeperState",
+    "ACL", "AddWatchMode", "ClientInfo", "CREATOR_ALL_ACL", "CreateFlags", "EventType", "Id",
+    "KeeperState",
     "OPEN_ACL_UNSAFE", "OpCode", "Permission", "Perms", "READ_ACL_UNSAFE", "Stat", "WatchKind",
     "WatchedEvent", "WatcherType", "WireInt", "Xid", "read_acl_list", "read_stat",
     "write_acl_list",
@@ -129,6 +130,14 @@ class CreateFlags(WireInt):
     CONTAINER = 4
     PERSISTENT_WITH_TTL = 5
     PERSISTENT_SEQUENTIAL_WITH_TTL = 6
+
+
+class ClientInfo(NamedTuple):
+    """One identity the server gave a session (whoami): its scheme ("ip",
+    "digest", "sasl", "x509", "super") and the user in that scheme."""
+
+    auth_scheme: str
+    user: str
 
 
 class WatcherType(WireInt):

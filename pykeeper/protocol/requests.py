@@ -20,8 +20,8 @@ from .records import (
 __all__ = [
     "AddWatch", "Auth", "Check", "CloseSession", "Create", "Delete", "Exists", "full_path",
     "GetACL", "GetAllChildrenNumber", "GetChildren", "GetData", "GetEphemerals", "Multi",
-    "PathRequest", "Ping", "RemoveWatches", "Sasl", "SetACL", "SetData", "SetWatches",
-    "strip_chroot", "Sync", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
+    "PathRequest", "Ping", "Reconfig", "RemoveWatches", "Sasl", "SetACL", "SetData",
+    "SetWatches", "strip_chroot", "Sync", "WhoAmI", "CONFIG_NODE", "GetConfig", "WATCH_CHILD", "WATCH_DATA", "WATCH_EXIST", "WATCH_PERSISTENT", "WATCH_RECURSIVE",
 ]
 
 
@@ -181,6 +181,72 @@ class GetChildren(_WatchableRead):
     def read_response(self, r: Reader, chroot: str) -> Tuple[List[str], Stat]:
         children = r.ustring_vector(trailing=STAT.size)
         return children, read_stat(r)
+
+
+CONFIG_NODE = "/zookeeper/config"
+
+
+class GetConfig(GetData):
+    """getConfig: a getData of the ensemble's configuration node, which is
+    outside any chroot (its path is sent, and its watch kept, as is)."""
+
+    __slots__ = ()
+
+    def __init__(self, watcher: Any = None) -> None:
+        super().__init__(CONFIG_NODE, watcher)
+
+    def write(self, w: Writer, chroot: str) -> None:
+        w.ustring(CONFIG_NODE)
+        w.bool(self.watcher is not None)
+
+
+class Reconfig(Request):
+    """reconfig: incremental (joining/leaving) or a whole new membership;
+    the reply is the new configuration's data and Stat."""
+
+    __slots__ = ("joining", "leaving", "new_members", "from_config")
+
+    opcode = OpCode.RECONFIG
+
+    def __init__(self, joining: Optional[str], leaving: Optional[str],
+                 new_members: Optional[str], from_config: int) -> None:
+        self.path = CONFIG_NODE
+        self.joining = joining
+        self.leaving = leaving
+        self.new_members = new_members
+        self.from_config = from_config
+
+    def write(self, w: Writer, chroot: str) -> None:
+        w.ustring(self.joining)
+        w.ustring(self.leaving)
+        w.ustring(self.new_members)
+        w.long(self.from_config)
+
+    def read_response(self, r: Reader, chroot: str) -> Tuple[bytes, Stat]:
+        data = r.buffer()
+        return (b"" if data is None else data), read_stat(r)
+
+
+class WhoAmI(Request):
+    """whoAmI (servers 3.7+): the identities the server gave this session,
+    as (scheme, user) pairs."""
+
+    __slots__ = ()
+    opcode = OpCode.WHO_AM_I
+
+    def __init__(self) -> None:
+        self.path = None
+
+    idempotent = True
+
+    def write(self, w: Writer, chroot: str) -> None:
+        pass
+
+    def read_response(self, r: Reader, chroot: str) -> List[Tuple[str, str]]:
+        count = r.int()
+        if count < 0 or count * 8 > r.remaining():
+            raise ProtocolError(f"whoAmI reply says {count} identities")
+        return [(r.ustring() or "", r.ustring() or "") for _ in range(count)]
 
 
 class SetData(Request):
@@ -395,7 +461,10 @@ class SetWatches(Request):
 
     def write(self, w: Writer, chroot: str) -> None:
         w.long(self.relative_zxid)
-        for paths in (self.data, self.exist, self.child):
+        # (The configuration node's watch is kept under its own path, outside
+        # any chroot, as getConfig armed it.)
+        w.ustring_vector([p if p == CONFIG_NODE else full_path(chroot, p) for p in self.data])
+        for paths in (self.exist, self.child):
             w.ustring_vector([full_path(chroot, p) for p in paths])
         if self.opcode == OpCode.SET_WATCHES2:
             w.ustring_vector([full_path(chroot, p) for p in self.persistent])

@@ -26,6 +26,12 @@ class ZooKeeperEnsemble:
     ``init_limit``/``sync_limit`` are in ticks (20 and 10 at the 200 ms
     default tick: 4 s to join, 2 s of follower lag before it is dropped).
 
+    With ``reconfig``, the members take dynamic reconfiguration
+    (``reconfigEnabled``; each member keeps the configuration it rewrites)
+    and ``super_password`` gives the digest super user reconfig needs
+    (``super_credentials``); ``add_member()`` starts another server ready
+    to join, ``member_spec(i)`` is a member's ``server.N=...`` line.
+
     Raises ZooKeeperNotInstalled when Java or ZooKeeper cannot be found,
     ValueError for ``n < 1``.
     """
@@ -40,40 +46,87 @@ class ZooKeeperEnsemble:
         init_limit: int = 20,
         sync_limit: int = 10,
         start_timeout: float = 30.0,
+        reconfig: bool = False,
+        super_password: Optional[str] = None,
     ) -> None:
         if n < 1:
             raise ValueError(f"an ensemble needs at least one member, not {n}")
-        java = find_java()
-        classpath = zookeeper_classpath()
+        self._java = find_java()
+        self._classpath = zookeeper_classpath()
         self.start_timeout = start_timeout
-        ports = free_ports(3 * n)
-        client_ports, quorum_ports, election_ports = ports[:n], ports[n : 2 * n], ports[2 * n :]
+        self._tick_time = tick_time
+        self._java_options = list(java_options)
+        self._reconfig = reconfig
+        self._super_password = super_password
+        self._specs: List[str] = []
         config: Dict[str, object] = {"initLimit": init_limit, "syncLimit": sync_limit}
-        if n == 1:
+        if n == 1 or reconfig:
             # Otherwise a lone member runs as a plain standalone server, with
-            # no leader for leader() to find.
+            # no leader for leader() to find (nor a configuration to change).
             config["standaloneEnabled"] = False
+        if reconfig:
+            config["reconfigEnabled"] = True
         for i in range(n):
-            config[f"server.{i + 1}"] = (
-                f"127.0.0.1:{quorum_ports[i]}:{election_ports[i]};127.0.0.1:{client_ports[i]}"
-            )
+            self._specs.append(self._new_spec(i + 1))
+            config[f"server.{i + 1}"] = self._specs[i].partition("=")[2]
         config.update(extra_config or {})
+        self._config = config
         self._root = _process.make_temp_dir("ensemble-")
         self._closed = False
-        self._members = [
-            ZooKeeperServer(
-                tick_time,
-                config,
-                java_options,
-                port=client_ports[i],
-                data_dir=os.path.join(self._root, f"member-{i + 1}"),
-                server_id=i + 1,
-                start_timeout=start_timeout,
-                java=java,
-                classpath=classpath,
-            )
-            for i in range(n)
-        ]
+        self._members = [self._member(i + 1, config) for i in range(n)]
+
+    def _new_spec(self, server_id: int, role: str = "participant") -> str:
+        quorum, election, client = free_ports(3)
+        return f"server.{server_id}=127.0.0.1:{quorum}:{election}:{role};127.0.0.1:{client}"
+
+    def _member(self, server_id: int, config: Mapping[str, object]) -> ZooKeeperServer:
+        client_port = int(self._specs[server_id - 1].rsplit(":", 1)[1])
+        return ZooKeeperServer(
+            self._tick_time,
+            config,
+            self._java_options,
+            port=client_port,
+            data_dir=os.path.join(self._root, f"member-{server_id}"),
+            server_id=server_id,
+            start_timeout=self.start_timeout,
+            java=self._java,
+            classpath=self._classpath,
+            super_password=self._super_password,
+            keep_config=self._reconfig,
+        )
+
+    def member_spec(self, index: int) -> str:
+        """Member ``index``'s line in the configuration,
+        ``server.N=127.0.0.1:quorum:election:participant;127.0.0.1:client``:
+        what ``reconfig(joining=...)`` takes."""
+        return self._specs[index]
+
+    def add_member(self, role: str = "participant", wait: bool = True,
+                   timeout: Optional[float] = None) -> int:
+        """Start a new server (myid n + 1) whose configuration is the
+        members' plus itself, ready to be added with
+        ``reconfig(joining=ensemble.member_spec(index))``; returns its index.
+        With ``wait``, returns once it serves (as a learner of the leader).
+        RuntimeError without ``reconfig``."""
+        if not self._reconfig:
+            raise RuntimeError("add_member needs an ensemble made with reconfig=True")
+        if role not in ("participant", "observer"):
+            raise ValueError(f"role must be 'participant' or 'observer', not {role!r}")
+        server_id = len(self._members) + 1
+        self._specs.append(self._new_spec(server_id, role))
+        config = dict(self._config)
+        config[f"server.{server_id}"] = self._specs[-1].partition("=")[2]
+        member = self._member(server_id, config)
+        self._members.append(member)
+        member.start(wait=wait, timeout=timeout)
+        return len(self._members) - 1
+
+    @property
+    def super_credentials(self) -> str:
+        """``"super:PASSWORD"`` for ``add_auth("digest", ...)``, with ``super_password``."""
+        if self._super_password is None:
+            raise RuntimeError("this ensemble has no super user: make it with super_password=")
+        return f"super:{self._super_password}"
 
     @property
     def members(self) -> List[ZooKeeperServer]:

@@ -131,6 +131,8 @@ class ZooKeeperServer:
     clients connect to ``localhost:PORT`` (``kerberos_hosts``). With either,
     ``require_sasl`` makes it close every session that has not
     authenticated with SASL (``sessionRequireClientSASLAuth``).
+    ``keep_config`` writes zoo.cfg at the first start only (members of a
+    reconfigurable ensemble rewrite their own).
 
     Raises ZooKeeperNotInstalled when Java or ZooKeeper cannot be found,
     OpenSSLNotInstalled for ``tls`` without the openssl command,
@@ -159,6 +161,7 @@ class ZooKeeperServer:
         sasl_users: Optional[Mapping[str, str]] = None,
         kerberos: Optional["KerberosRealm"] = None,
         require_sasl: bool = False,
+        keep_config: bool = False,
     ) -> None:
         if client_auth not in CLIENT_AUTH_MODES:
             raise ValueError(f"client_auth must be one of {', '.join(CLIENT_AUTH_MODES)}, not {client_auth!r}")
@@ -179,6 +182,7 @@ class ZooKeeperServer:
             self._data_dir = os.path.abspath(data_dir)
             os.makedirs(self._data_dir, exist_ok=True)
         self._server_id = server_id
+        self._keep_config = keep_config
         self._super_password = super_password
         self._java_options = []
         if super_password is not None:
@@ -491,6 +495,8 @@ class ZooKeeperServer:
             return ""
 
     def _write_files(self) -> None:
+        if self._keep_config and os.path.exists(self.config_path):
+            return  # (the server rewrote it, as reconfigEnabled servers do: keep that)
         with open(self.config_path, "w") as f:
             f.write("# written by pykeeper.testing\n")
             for key, value in self._config.items():

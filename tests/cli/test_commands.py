@@ -314,3 +314,25 @@ def test_tree_of_a_path_deeper_than_pythons_stack(cli: Run, base: str,
             for path in reversed(paths[max(0, start - 200):start]):
                 batch.delete(path)
             batch.commit()
+
+
+def test_whoami_lists_the_sessions_identities(cli: Run) -> None:
+    plain = cli("whoami")
+    assert plain.returncode == 0 and plain.stdout.split()[:4] == ["scheme", "user", "ip",
+                                                                  "127.0.0.1"]
+    authed = cli("whoami", "--json", env={"ZOOKEEPER_AUTH": "digest:carol:pw"})
+    assert {"auth_scheme": "digest", "user": "carol"} in json.loads(authed.stdout)
+
+
+def test_config_shows_the_ensembles_members(zk_ensemble: Any, zk_server: Any) -> None:
+    shown = run_command("config", hosts=zk_ensemble.hosts)
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.splitlines()
+    assert rows[0].split() == ["id", "role", "quorum:election", "clients", "at"]
+    assert [row.split()[0] for row in rows[1:4]] == ["1", "2", "3"]
+    assert [row.split()[3] for row in rows[1:4]] == [m.hosts for m in zk_ensemble.members]
+    data = json.loads(run_command("config", "--json", hosts=zk_ensemble.hosts).stdout)
+    assert [m["client_address"] for m in data["members"]] == \
+        [m.hosts for m in zk_ensemble.members]
+    alone = run_command("config", hosts=zk_server.hosts)
+    assert alone.returncode == 0 and "no dynamic configuration" in alone.stdout
