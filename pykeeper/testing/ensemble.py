@@ -66,8 +66,9 @@ class ZooKeeperEnsemble:
             config["standaloneEnabled"] = False
         if reconfig:
             config["reconfigEnabled"] = True
+        ports = free_ports(3 * n)  # (in one call: distinct across the members)
         for i in range(n):
-            self._specs.append(self._new_spec(i + 1))
+            self._specs.append(self._new_spec(i + 1, ports=ports[3 * i:3 * i + 3]))
             config[f"server.{i + 1}"] = self._specs[i].partition("=")[2]
         config.update(extra_config or {})
         self._config = config
@@ -75,8 +76,9 @@ class ZooKeeperEnsemble:
         self._closed = False
         self._members = [self._member(i + 1, config) for i in range(n)]
 
-    def _new_spec(self, server_id: int, role: str = "participant") -> str:
-        quorum, election, client = free_ports(3)
+    def _new_spec(self, server_id: int, role: str = "participant",
+                  ports: Optional[List[int]] = None) -> str:
+        quorum, election, client = ports or free_ports(3)
         return f"server.{server_id}=127.0.0.1:{quorum}:{election}:{role};127.0.0.1:{client}"
 
     def _member(self, server_id: int, config: Mapping[str, object]) -> ZooKeeperServer:
