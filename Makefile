@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 
-.PHONY: test typecheck generate demo bench zookeeper kerberos venv clean
+.PHONY: test typecheck generate demo bench docs zookeeper kerberos venv clean
 
 test: typecheck zookeeper venv $(VENV)/.gssapi-installed
 	$(VPY) -m pytest
@@ -18,6 +18,11 @@ typecheck: venv
 generate: venv
 	$(VPY) tools/gen_surface.py
 	$(VPY) tools/gen_recipes.py
+
+# The documentation site, into build/site; a warning (a broken link, a stale
+# reference) fails it. tests/docs builds it too, and runs its examples.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(VPY) -m mkdocs build --strict
 
 demo: zookeeper venv
 	$(VPY) example/demo.py
@@ -65,7 +70,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install -q -e '.[test]'
+	$(VPY) -m pip install -q -e '.[test,docs]'
 	touch $@
 
 clean:

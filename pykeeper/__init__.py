@@ -41,7 +41,9 @@ from .clients.watchers import ChildrenWatch, ConfigWatch, DataWatch
 
 # The original API's names.
 ClientEvent = WatchedEvent
+"""The original pykeeper's name of `WatchedEvent`."""
 ZOO_OPEN_ACL_UNSAFE = OPEN_ACL_UNSAFE[0]
+"""The original pykeeper's open ACL entry (everything to everyone)."""
 
 __version__ = "0.2.0.dev0"
 

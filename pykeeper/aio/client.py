@@ -47,7 +47,9 @@ __all__ = ["ZooKeeper", "TreeCache", "TreeEvent", "DataWatch", "ChildrenWatch", 
 
 # The asyncio client's transaction, named like the module's other fronts.
 Transaction = AsyncTransaction
+"""The asyncio client's Transaction: see `AsyncTransaction`."""
 ReadTransaction = AsyncReadTransaction
+"""The asyncio client's ReadTransaction: see `AsyncReadTransaction`."""
 
 T = TypeVar("T")
 

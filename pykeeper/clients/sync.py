@@ -47,7 +47,9 @@ T = TypeVar("T")
 
 # Flag bits of create(), as the official binding numbered them.
 EPHEMERAL = CreateFlags.EPHEMERAL
+"""`create(..., flags=EPHEMERAL)`: the node lives as long as the session."""
 SEQUENCE = CreateFlags.SEQUENTIAL
+"""`create(..., flags=SEQUENCE)`: the server appends a 10-digit counter to the name."""
 
 
 _CONNECTED_STATES = CONNECTED_STATES
@@ -64,7 +66,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
     and listeners run on the client's own event thread and may call the
     client.
 
-    `hosts` is "host:port[,host:port...][/chroot]". `session_timeout` is in
+    `hosts` is `"host:port[,host:port...][/chroot]"`. `session_timeout` is in
     seconds (the server bounds it). With `reconnect` (the default) a new
     session is made after the old one expires; connection drops are always
     recovered from within the session. `max_data_size` is the largest
@@ -74,7 +76,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
     first connect(). `randomize_hosts` (default True) shuffles the hosts
     once per connect(); False tries them in the order given.
     `sasl_options` ({"mechanism": "DIGEST-MD5", "username": ..., "password":
-    ...} or {"mechanism": "GSSAPI"}, see README "Authentication") makes every
+    ...} or {"mechanism": "GSSAPI"}; see the security guide) makes every
     connection authenticate with SASL before anything else is sent; the
     state is `connected` only once it has, `auth_failed` if refused.
     With `follow_config`, the client watches the ensemble's dynamic

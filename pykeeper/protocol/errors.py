@@ -385,6 +385,7 @@ def exception_class(code: int) -> Optional[Type[ZooKeeperException]]:
 
 
 ALL_EXCEPTIONS = SERVER_ERRORS
+"""Every server error's exception class, in code order."""
 
 # A call that failed with the connection: it may have been applied; it may
 # be retried within the session.

@@ -184,6 +184,7 @@ class Permission(enum.IntFlag):
 
 
 Perms = Permission  # (the name used before Permission)
+"""The earlier name of `Permission`."""
 
 
 _STAT_FIELDS = ("czxid", "mzxid", "ctime", "mtime", "version", "cversion", "aversion",
@@ -295,8 +296,11 @@ def read_acl_list(reader: Reader) -> List[ACL]:
 
 
 OPEN_ACL_UNSAFE = [ACL(Perms.ALL, Id("world", "anyone"))]
+"""Everything to everyone: the default ACL of a create."""
 CREATOR_ALL_ACL = [ACL(Perms.ALL, Id("auth", ""))]
+"""Everything to the credentials of the connection that creates the node."""
 READ_ACL_UNSAFE = [ACL(Perms.READ, Id("world", "anyone"))]
+"""Reading to everyone, nothing else."""
 
 
 class WatchedEvent(NamedTuple):
