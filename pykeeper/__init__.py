@@ -5,6 +5,9 @@
     client.connect()
     client.create_recursive("/app/config/db", '{"ok": true}')
     data, stat = client.get("/app/config/db")
+
+The guides, the concepts and this reference are on the documentation site
+(`make docs`, from docs/).
 """
 
 from .core.acl import (
