@@ -464,7 +464,8 @@ def main() -> int:
         "median of each round's own ratio); rates are "
         "operations per second (connect+close: cycles per second; TreeCache: nodes "
         "mirrored per second); RSS rows are KiB, lower is better.\n\n" + table + "\n")
-    return 0
+    import chart  # (bench/chart.py: the same table as a picture, for the docs)
+    return chart.main()
 
 
 if __name__ == "__main__":
