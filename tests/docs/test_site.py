@@ -7,11 +7,15 @@ starts with `pykeeper`, `hosts` (a real server's, under a chroot of the
 page's own), `server` and `cleanup(fn)` (fn runs at the end); a page may
 prepare more in a hidden `<!-- setup: ... -->` comment (run where it
 stands), and a block that cannot run here is marked `<!-- not run: why -->`
-just before it. Blocks written as a session (`>>>`) run as doctests."""
+just before it. Blocks written as a session (`>>>`) run as doctests; a
+block (or setup) with a top-level `await` runs on the page's event loop."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import doctest
+import inspect
 import os
 import re
 import subprocess
@@ -82,6 +86,14 @@ def test_every_code_example_runs(page: str, zk_server: Any) -> None:
     ran: List[int] = []
     cleanups: List[Any] = []
     namespace["cleanup"] = cleanups.append
+    loop = asyncio.new_event_loop()
+
+    def run(text: str, where: str) -> None:
+        code = compile(text, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        result = eval(code, namespace)
+        if inspect.isawaitable(result):  # (a top-level await: the page's loop runs it)
+            loop.run_until_complete(result)
+
     try:
         for kind, text, line in pieces(page):
             where = f"{page}:{line}"
@@ -89,7 +101,7 @@ def test_every_code_example_runs(page: str, zk_server: Any) -> None:
                 assert text.strip(), f"{where}: say why the next block does not run"
                 skip = True
             elif kind == "setup":
-                exec(compile(text, where, "exec"), namespace)
+                run(text, where)
             elif skip:
                 skip = False
             elif ">>>" in text:
@@ -99,9 +111,12 @@ def test_every_code_example_runs(page: str, zk_server: Any) -> None:
                 assert not runner.failures, f"{where}: the session does not run as shown"
                 ran.append(line)
             else:
-                exec(compile(text, where, "exec"), namespace)
+                run(text, where)
                 ran.append(line)
     finally:
         for fn in reversed(cleanups):
-            fn()
+            result = fn()
+            if inspect.isawaitable(result):
+                loop.run_until_complete(result)
+        loop.close()
     assert ran, f"{page}: no example ran"
