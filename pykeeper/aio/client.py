@@ -102,9 +102,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
     async def close(self, timeout: Optional[float] = None) -> None:
         """End the session and stop; requests already sent get their replies
         first. Waits at most `timeout` seconds (default close_timeout)."""
-        watch, self._config_watch = self._config_watch, None
-        if watch is not None:
-            watch.stop()
+        self._stop_following()
         connection, self._connection = self._connection, None
         if connection is None:
             return

@@ -189,6 +189,12 @@ class ClientBase:
     def _watch_config(self) -> Any:
         raise NotImplementedError
 
+    def _stop_following(self) -> None:
+        """close() began: the ConfigWatch stops (connect() starts another)."""
+        watch, self._config_watch = self._config_watch, None
+        if watch is not None:
+            watch.stop()
+
     def _follow(self, data: Optional[bytes], stat: Any) -> None:
         """The configuration changed: take its members' client addresses."""
         if not data:
@@ -198,11 +204,11 @@ class ClientBase:
         except ValueError as exc:
             log.warning("not following a configuration that cannot be read: %s", exc)
             return
-        hosts = config.hosts
         if any(member.client_address is None for member in config.members):
             log.warning("not following a configuration whose members do not all name a "
                         "client address (server.N=...;host:port)")
             return
+        hosts = config.hosts
         if hosts and set(parse_hosts(hosts)[0]) != set(self.addresses):
             log.info("following the ensemble's configuration: %s", hosts)
             self.update_hosts(hosts)

@@ -147,9 +147,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
         """
         timeout = self.close_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
-        watch, self._config_watch = self._config_watch, None
-        if watch is not None:
-            watch.stop()
+        self._stop_following()
         with self._lock:
             connection, events = self._connection, self._events
             self._connection = None

@@ -250,9 +250,10 @@ class ChildrenKind(WatchBase):
         return func(None if value is None else list(value))
 
 
-class ConfigKind(WatchBase):
+class ConfigKind(DataKind):
     """A ConfigWatch's read: the ensemble configuration's (data, stat), or
-    (None, None) from a server without one (older than 3.5)."""
+    (None, None) from a server without one (older than 3.5); changes and
+    calls as a DataWatch's."""
 
     def _read(self, client: HelperClient
               ) -> Generator[rq.Request, Any, Tuple[Optional[bytes], Optional[Stat]]]:
@@ -261,14 +262,6 @@ class ConfigKind(WatchBase):
         except NoNodeException:
             return None, None
         return value
-
-    def _key(self, value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
-        stat = value[1]
-        return None if stat is None else stat.mzxid
-
-    def _deliver(self, func: Callable[..., Any],
-                 value: Tuple[Optional[bytes], Optional[Stat]]) -> Any:
-        return func(*value)
 
 
 class _Watch(WatchBase):

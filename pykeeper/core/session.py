@@ -343,12 +343,10 @@ class Session:
     def connection_made(self, now: float) -> List[Action]:
         """The connection of the last Connect is open: begin the handshake."""
         self.address = self._attempt
-        if self._attempt not in self.rotation.addresses:  # (removed while connecting)
-            self.state = "handshaking"
-            self._established = False
-            return self._drop(f"{self._attempt} left the ensemble while connecting")
         self.state = "handshaking"
         self._established = False
+        if self._attempt not in self.rotation.addresses:  # (removed while connecting)
+            return self._drop(f"{self._attempt} left the ensemble while connecting")
         self._drop_reason = None
         self.handler.on_associating()
         with self.guard:
@@ -450,7 +448,7 @@ class Session:
             if kind is Reply:
                 if event.err:
                     if event.err == _REQUIRES_SASL:
-                        self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
+                        self._sasl_required()
                         resolve(event.context, None, SessionClosedRequireSaslException(
                             SASL_REQUIRED_MESSAGE, event.request.path))
                     else:
@@ -476,14 +474,14 @@ class Session:
                     resolve(event.context, None, None)
             elif kind is SaslFailed:
                 if event.err == _REQUIRES_SASL and self.protocol.sasl is None:
-                    self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
+                    self._sasl_required()
                 else:
                     self._refused(AuthFailedException(event.reason))
             elif kind is SessionExpired:
                 self.session_expired(event)
             elif kind is SetWatchesReply and event.err:
                 if event.err == _REQUIRES_SASL:  # (on a resumed session: its first request)
-                    self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
+                    self._sasl_required()
                 else:
                     log.warning("re-arming watches failed with error %d", event.err)
         return connected
@@ -495,6 +493,11 @@ class Session:
             log.warning("%s", error)
             self.final_error = error
             self.handler.on_auth_failed()
+
+    def _sasl_required(self) -> None:
+        """The server closed the session for want of SASL (error -124, to
+        whichever request came first): no retry can help."""
+        self._refused(SessionClosedRequireSaslException(SASL_REQUIRED_MESSAGE))
 
     def session_expired(self, event: SessionExpired) -> None:
         log.warning("session 0x%x expired", event.session_id)
