@@ -54,6 +54,15 @@ def test_the_site_builds_without_a_warning(site: Path) -> None:
     assert (site / "index.html").exists() and (site / "guides" / "security" / "index.html").exists()
 
 
+def test_the_site_loads_nothing_from_another_host(site: Path) -> None:
+    # (Read offline or behind a firewall, a page must look as it does online.)
+    fetched = re.compile(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="(?:https?:)?//[^"]*"')
+    remote = {f"{page.relative_to(site)}: {tag}" for page in site.rglob("*.html")
+              for tag in fetched.findall(page.read_text())
+              if "rel=\"canonical\"" not in tag}
+    assert not remote, sorted(remote)[:5]
+
+
 @pytest.mark.parametrize("module", [pykeeper, pykeeper.aio, pykeeper.recipes, pykeeper.testing],
                          ids=lambda m: m.__name__)
 def test_every_public_name_has_a_reference_entry(site: Path, module: Any) -> None:
