@@ -27,7 +27,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags, EventType, WatchedEvent
-from .base import Recipe, deadline, ensure_path
+from .base import Recipe, create_owned, deadline, delete_if_there, ensure_path
 
 __all__ = ["BarrierBase", "Barrier", "DoubleBarrierBase", "DoubleBarrier"]
 
@@ -115,12 +115,8 @@ class DoubleBarrierBase(Recipe):
         until = deadline(timeout)
         self._cancelled = False
         yield from ensure_path(self.path)
-        mine = f"{self.path}/{self.node_name}"
-        try:
-            yield Call(ops.create, mine, self.identifier.encode("utf-8"), None,
-                       int(CreateFlags.EPHEMERAL), retry=True)
-        except NodeExistsException:
-            pass
+        yield from create_owned(f"{self.path}/{self.node_name}", self.identifier.encode("utf-8"),
+                                int(CreateFlags.EPHEMERAL), undo=not self.participating)
         session = self.client.session_id
         self.participating = True
         # `ready` seen made counts even if the first to leave has deleted it
@@ -160,10 +156,7 @@ class DoubleBarrierBase(Recipe):
 
     def _leave_now(self) -> "Helper[None]":
         self.participating = False
-        try:
-            yield Call(ops.delete, f"{self.path}/{self.node_name}", retry=True)
-        except NoNodeException:
-            pass
+        yield from delete_if_there(f"{self.path}/{self.node_name}")
 
     def _leave(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)

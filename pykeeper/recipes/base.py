@@ -40,7 +40,8 @@ T = TypeVar("T")
 
 __all__ = [
     "HoldEvent", "KeptRecipe", "Recipe", "CancelledError", "by_sequence", "children_of",
-    "create_under", "deadline", "ensure_path", "identifiers", "owner",
+    "create_owned", "create_under", "deadline", "delete_if_there", "ensure_path",
+    "identifiers", "owner",
 ]
 
 _DISCONNECTED = ("connecting", "associating")
@@ -289,6 +290,34 @@ def create_under(parent: str, name: str, data: bytes, flags: int,
                 yield from _delete_named(parent, name)
             raise
     raise NoNodeException(f"{parent} kept disappearing while creating {name} in it", parent)
+
+
+def create_owned(path: str, data: bytes, flags: int, undo: bool = True) -> "Helper[None]":
+    """Create the node `path`, of a name only this recipe object uses
+    (NodeExistsException counts as made: a retried create, or a second
+    call). With `undo`, a wait cancelled while the create is in flight
+    deletes the node, so the cancelled caller is left holding nothing."""
+    try:
+        yield Call(ops.create, path, data, None, flags, retry=True)
+    except NodeExistsException:
+        pass
+    except Exception:
+        raise
+    except BaseException:
+        # (Cancelled: the create may have applied, its reply lost to us; our
+        # later delete on the same session is answered after it.)
+        if undo:
+            yield from delete_if_there(path)
+        raise
+
+
+def delete_if_there(path: str) -> "Helper[bool]":
+    """Delete `path`; False if there was no such node."""
+    try:
+        yield Call(ops.delete, path, retry=True)
+    except NoNodeException:
+        return False
+    return True
 
 
 def _delete_named(parent: str, name: str) -> "Helper[None]":

@@ -18,12 +18,10 @@ from __future__ import annotations
 import uuid
 from typing import Iterator, List, Optional
 
-from ..core import operations as ops
 from ..core.paths import validate_path
-from ..core.steps import Call, Helper, HelperClient
-from ..protocol.errors import NodeExistsException, NoNodeException
+from ..core.steps import Helper, HelperClient
 from ..protocol.records import CreateFlags
-from .base import Recipe, children_of, ensure_path, identifiers
+from .base import Recipe, children_of, create_owned, delete_if_there, ensure_path, identifiers
 
 __all__ = ["PartyBase", "Party", "ShallowParty"]
 
@@ -58,11 +56,9 @@ class PartyBase(Recipe):
 
     def _join(self) -> "Helper[None]":
         yield from ensure_path(self.path)
-        try:
-            yield Call(ops.create, f"{self.path}/{self.node}", self.data, None,
-                       int(CreateFlags.EPHEMERAL), retry=True)
-        except NodeExistsException:
-            pass  # (joined already: a retried create, or a second join)
+        # (A second join cancelled in flight keeps the membership the first made.)
+        yield from create_owned(f"{self.path}/{self.node}", self.data,
+                                int(CreateFlags.EPHEMERAL), undo=not self.participating)
         self.participating = True
         self._take_hold()
 
@@ -70,11 +66,7 @@ class PartyBase(Recipe):
         self.participating = False
         self._drop_hold()
         self._untrack()
-        try:
-            yield Call(ops.delete, f"{self.path}/{self.node}", retry=True)
-        except NoNodeException:
-            return False
-        return True
+        return (yield from delete_if_there(f"{self.path}/{self.node}"))
 
     def _count(self) -> "Helper[int]":
         return len((yield from self._members()))

@@ -21,9 +21,11 @@ from typing import List, Optional
 
 from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
-from ..protocol.errors import BadVersionException, NodeExistsException, NoNodeException
+from ..protocol.errors import BadVersionException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import Recipe, children_of, deadline, ensure_path, identifiers
+from .base import (
+    Recipe, children_of, create_owned, deadline, delete_if_there, ensure_path, identifiers,
+)
 from .lock import LockBase
 
 __all__ = ["SemaphoreBase", "Semaphore"]
@@ -95,11 +97,8 @@ class SemaphoreBase(Recipe):
                 try:
                     leases = yield Call(ops.get_children, self.path, self._wake, retry=True)
                     if len(leases) < self.max_leases:
-                        try:
-                            yield Call(ops.create, self.lease_path, self.data, None,
-                                       int(CreateFlags.EPHEMERAL), retry=True)
-                        except NodeExistsException:
-                            pass
+                        yield from create_owned(self.lease_path, self.data,
+                                                int(CreateFlags.EPHEMERAL))
                 except NoNodeException:
                     # (an admin deleted the semaphore: make it again, and look again)
                     yield from self._check_max_leases()
@@ -118,7 +117,13 @@ class SemaphoreBase(Recipe):
         finally:
             if not self.is_acquired:
                 self._untrack()
-            yield from self._queue._release()
+            try:
+                yield from self._queue._release()
+            except BaseException:
+                # (Cancelled, say, after the lease was made: the caller, who gets
+                # the exception, must not be left holding it.)
+                yield from self._release()
+                raise
 
     def _release(self) -> "Helper[bool]":
         if not self.is_acquired:
@@ -126,10 +131,7 @@ class SemaphoreBase(Recipe):
         self.is_acquired = False
         self._drop_hold()
         self._untrack()
-        try:
-            yield Call(ops.delete, self.lease_path, retry=True)
-        except NoNodeException:
-            pass
+        yield from delete_if_there(self.lease_path)
         return True
 
     def _lease_holders(self) -> "Helper[List[str]]":

@@ -1,0 +1,125 @@
+"""An asyncio call cancelled while one of its requests is in flight (the
+reply lost to the task) leaves no node behind: a Semaphore lease, a Party
+membership or a DoubleBarrier entry the caller never got would otherwise
+stay until the session ends, taking a lease or counting a member that is
+not there."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable, List, Tuple
+
+import pykeeper.aio
+
+Attempt = Tuple[Awaitable[Any], Callable[[], Awaitable[Any]]]
+
+
+async def cancel_at_each_request(client: pykeeper.aio.ZooKeeper, attempt: Callable[[], Attempt],
+                                 check: Callable[[int], Awaitable[None]]) -> int:
+    """Run the call `attempt()` gives again and again, its task cancelled
+    as its 1st, 2nd, ... request goes out, and `check(k)` after each; until
+    a run finishes before its k-th request (its work then taken back with
+    the undo `attempt()` gave). Returns how many requests a whole run sent."""
+    protocol = client._connection.protocol  # type: ignore[union-attr]
+    send = protocol.send
+    for k in range(1, 60):
+        sent = 0
+        call, undo = attempt()
+        task: "asyncio.Future[Any]" = asyncio.ensure_future(call)
+
+        def counting(request: Any, context: Any = None, k: int = k) -> bytes:
+            nonlocal sent
+            frame = send(request, context)
+            sent += 1
+            if sent == k:
+                task.cancel()  # (the request is sent: its reply will find no one waiting)
+            return frame
+
+        protocol.send = counting  # type: ignore[method-assign]
+        try:
+            await task
+        except asyncio.CancelledError:
+            await check(k)
+            continue
+        finally:
+            protocol.send = send  # type: ignore[method-assign]
+        await undo()
+        await check(k)
+        return k - 1
+    raise AssertionError("the call never finished")
+
+
+def test_a_cancelled_semaphore_acquire_holds_no_lease(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as a, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            held = a.Semaphore(path, "a", max_leases=2)
+            assert await held.acquire()
+
+            def attempt() -> Attempt:
+                lease = b.Semaphore(path, "b", max_leases=2)
+                return lease.acquire(), lease.release
+
+            async def check(k: int) -> None:
+                assert await held.lease_holders() == ["a"], f"cancelled at request {k}"
+
+            assert await cancel_at_each_request(b, attempt, check) >= 3
+            await held.release()
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_party_join_leaves_no_member(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as a, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            party = a.Party(path, "a")
+            await party.join()
+            members: List[Any] = []
+
+            def attempt() -> Attempt:
+                members.append(b.Party(path, "b"))
+                return members[-1].join(), members[-1].leave
+
+            async def check(k: int) -> None:
+                assert await party.members() == ["a"], f"cancelled at request {k}"
+                assert not members[-1].participating
+
+            assert await cancel_at_each_request(b, attempt, check) >= 2
+
+    asyncio.run(main())
+
+
+def test_a_second_join_cancelled_keeps_the_membership(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            member = b.Party(path, "b")
+            await member.join()
+
+            async def nothing() -> None:
+                pass
+
+            async def check(k: int) -> None:
+                assert await member.members() == ["b"], f"cancelled at request {k}"
+                assert member.participating
+
+            await cancel_at_each_request(b, lambda: (member.join(), nothing), check)
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_double_barrier_enter_leaves_no_entry(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            def attempt() -> Attempt:
+                barrier = b.DoubleBarrier(path, 1)
+                return barrier.enter(), barrier.leave
+
+            async def check(k: int) -> None:
+                entries = await b.get_children(path) if await b.exists(path) else []
+                entries = [name for name in entries if name != "ready"]
+                assert entries == [], f"cancelled at request {k}: {entries}"
+
+            assert await cancel_at_each_request(b, attempt, check) >= 2
+
+    asyncio.run(main())
