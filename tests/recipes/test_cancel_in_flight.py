@@ -20,7 +20,7 @@ async def cancel_at_each_request(client: pykeeper.aio.ZooKeeper, attempt: Callab
     as its 1st, 2nd, ... request goes out, and `check(k)` after each; until
     a run finishes before its k-th request (its work then taken back with
     the undo `attempt()` gave). Returns how many requests a whole run sent."""
-    protocol = client._connection.protocol  # type: ignore[union-attr]
+    protocol: Any = client._connection.protocol  # (a test hook on the live connection)
     send = protocol.send
     for k in range(1, 60):
         sent = 0
@@ -29,20 +29,20 @@ async def cancel_at_each_request(client: pykeeper.aio.ZooKeeper, attempt: Callab
 
         def counting(request: Any, context: Any = None, k: int = k) -> bytes:
             nonlocal sent
-            frame = send(request, context)
+            frame: bytes = send(request, context)
             sent += 1
             if sent == k:
                 task.cancel()  # (the request is sent: its reply will find no one waiting)
             return frame
 
-        protocol.send = counting  # type: ignore[method-assign]
+        protocol.send = counting
         try:
             await task
         except asyncio.CancelledError:
             await check(k)
             continue
         finally:
-            protocol.send = send  # type: ignore[method-assign]
+            protocol.send = send
         await undo()
         await check(k)
         return k - 1
