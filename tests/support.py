@@ -195,6 +195,8 @@ class AsyncioFacade:
         return self._run(self.aio.retry(fn.coroutine_function, *args, **kwargs))
 
     def close(self, timeout: float = 5.0) -> None:
+        if self._loop.is_closed():
+            return  # (closed already, as the sync client's close may be called twice)
         try:
             self._run(self.aio.close(timeout))
         finally:

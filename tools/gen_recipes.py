@@ -56,7 +56,9 @@ def _recipes() -> Tuple[List[type], List[str]]:
         else:
             others.append(name)
     # A front deriving from another (ShallowParty from Party) comes after it.
-    fronts.sort(key=lambda cls: sum(base in fronts for base in cls.__mro__[1:]))
+    # (A set made first: a list being sorted reads as empty to its key.)
+    known = set(fronts)
+    fronts.sort(key=lambda cls: sum(base in known for base in cls.__mro__[1:]))
     return fronts, others
 
 
@@ -199,11 +201,16 @@ def factories_source(fronts: List[type], package: str, client_type: str, home: s
     for cls in fronts:
         body += _factory(cls, client_type, home)
     import typing
-    typing_names = sorted(n for n in _names(body) if hasattr(typing, n) and n != "cast")
+    names = _names(body)
+    typing_names = sorted(n for n in names if hasattr(typing, n) and n != "cast")
+    # (A recipe's own alias in a signature, e.g. lease.Duration, comes from its module.)
+    aliases = names - set(typing_names) - {"cast", "_recipes", client_type}
+    modules = [sys.modules[cls.__module__] for cls in fronts]
     head = [HEADER.rstrip(), f'"""{doc.replace("    ", "")}"""', "",
             "from __future__ import annotations", "",
             f"from typing import {', '.join(typing_names + ['cast'])}", "",
             "from ..core.steps import " + client_type,
+            *_imports(aliases, set(), modules),
             f"from {package} import recipes as _recipes", "",
             '__all__ = ["RecipeFactories"]', "", ""]
     return "\n".join(head + body).rstrip() + "\n"

@@ -15,6 +15,7 @@ from ..recipes.discovery_format import ServiceInstance, UriPart, UriSpec
 from ..recipes.election import ElectionBase
 from ..recipes.ephemeral import PersistentEphemeralNodeBase
 from ..recipes.latch import LeaderLatchBase
+from ..recipes.lease import LeaseBase, MultiLeaseBase
 from ..recipes.lock import LockBase
 from ..recipes.partitioner import PartitionState, SetPartitionerBase
 from ..recipes.party import PartyBase
@@ -31,6 +32,8 @@ __all__ = [
     "LeaderLatch",
     "Lock",
     "LockingQueue",
+    "MultiNonBlockingLease",
+    "NonBlockingLease",
     "PartitionState",
     "Party",
     "PersistentEphemeralNode",
@@ -217,6 +220,24 @@ class LockingQueue(LockingQueueBase):
         return await self._run_async(self._count())
 
 
+class NonBlockingLease(LeaseBase):
+    """An exclusive lease for `duration` (a timedelta, or seconds), asked
+    for once: true if this `identifier` (default: the host's name) holds
+    it. See the module docstring.
+
+    On the sync client, making one asks at once, as kazoo's does: it
+    blocks for a few round trips (and while another taker briefly holds
+    the lease's lock), and raises what obtain() raises. On the asyncio
+    client, `await lease.obtain()`."""
+
+    async def obtain(self) -> bool:
+        """Ask for the lease again (renewing it, if held): True if this
+        identifier holds it now, until `duration` from now. Raises
+        ValueError if the node holds no lease kazoo's way, and the client's
+        errors (SessionExpiredException, ClientClosedException)."""
+        return await self._run_async(self._obtain())
+
+
 class Party(PartyBase):
     """A party whose members' identifiers are their nodes' data. See the
     module docstring. Each call is a round trip (listing: one per member)."""
@@ -288,14 +309,6 @@ class Queue(QueueBase):
     async def count(self) -> int:
         """How many items there are."""
         return await self._run_async(self._count())
-
-
-class ReadLock(Lock):
-    """The shared side of a shared/exclusive lock on a path: held with other
-    readers, after every writer that asked before it."""
-
-    _NODE_NAME = "__rlock__"
-    _EXCLUDE_NAMES = ("__lock__",)
 
 
 class Semaphore(SemaphoreBase):
@@ -423,6 +436,19 @@ class SetPartitioner(SetPartitionerBase):
         a waiting wait_for_acquire() returns False). A round trip per item
         held, and one more."""
         await self._run_async(self._finish())
+
+
+class MultiNonBlockingLease(MultiLeaseBase, NonBlockingLease):
+    """One of `count` leases for `duration`, asked for once: true if this
+    `identifier` holds one. See the module docstring."""
+
+
+class ReadLock(Lock):
+    """The shared side of a shared/exclusive lock on a path: held with other
+    readers, after every writer that asked before it."""
+
+    _NODE_NAME = "__rlock__"
+    _EXCLUDE_NAMES = ("__lock__",)
 
 
 class ShallowParty(Party):

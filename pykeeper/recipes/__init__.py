@@ -1,4 +1,4 @@
-"""Recipes: locks, elections, barriers, counters, queues, membership and
+"""Recipes: locks, elections, leases, barriers, counters, queues, membership and
 service discovery on the sync client (`client.Lock(path)` or
 `pykeeper.recipes.Lock(client, path)`); `pykeeper.aio` has the same names,
 awaited. Each recipe's logic is written once (see pykeeper.recipes.base)."""
@@ -11,6 +11,7 @@ from .discovery_format import ServiceInstance, UriPart, UriSpec
 from .election import Election
 from .ephemeral import PersistentEphemeralNode
 from .latch import LeaderLatch
+from .lease import MultiNonBlockingLease, NonBlockingLease
 from .lock import Lock, ReadLock, WriteLock
 from .partitioner import PartitionState, SetPartitioner
 from .party import Party, ShallowParty
@@ -19,7 +20,8 @@ from .semaphore import Semaphore
 
 __all__ = [
     "Barrier", "CancelledError", "Counter", "DoubleBarrier", "Election", "HoldEvent",
-    "LeaderLatch", "Lock", "LockingQueue", "PartitionState", "Party",
+    "LeaderLatch", "Lock", "LockingQueue", "MultiNonBlockingLease", "NonBlockingLease",
+    "PartitionState", "Party",
     "PersistentEphemeralNode", "Queue", "ReadLock",
     "Semaphore", "ServiceDiscovery", "ServiceInstance", "ServiceWatch", "SetPartitioner",
     "ShallowParty", "UriPart", "UriSpec", "WriteLock",

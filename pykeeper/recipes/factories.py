@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, List, Optional, Union, cast
 
 from ..core.steps import SyncHelperClient
+from ..recipes.lease import Clock, Duration
 from .. import recipes as _recipes
 
 __all__ = ["RecipeFactories"]
@@ -78,6 +79,22 @@ class RecipeFactories:
         return _recipes.LockingQueue(
             cast(SyncHelperClient, self), path=path)
 
+    def NonBlockingLease(
+            self,
+            path: str,
+            duration: Duration,
+            identifier: Optional[str] = None,
+            utcnow: Optional[Clock] = None,
+    ) -> _recipes.NonBlockingLease:
+        """A NonBlockingLease on this client: see pykeeper.recipes.NonBlockingLease."""
+        return _recipes.NonBlockingLease(
+            cast(SyncHelperClient, self),
+            path=path,
+            duration=duration,
+            identifier=identifier,
+            utcnow=utcnow,
+        )
+
     def Party(self, path: str, identifier: Optional[str] = None) -> _recipes.Party:
         """A Party on this client: see pykeeper.recipes.Party."""
         return _recipes.Party(
@@ -98,20 +115,6 @@ class RecipeFactories:
         """A Queue on this client: see pykeeper.recipes.Queue."""
         return _recipes.Queue(
             cast(SyncHelperClient, self), path=path)
-
-    def ReadLock(
-            self,
-            path: str,
-            identifier: Optional[str] = None,
-            extra_lock_patterns: Iterable[str] = (),
-    ) -> _recipes.ReadLock:
-        """A ReadLock on this client: see pykeeper.recipes.ReadLock."""
-        return _recipes.ReadLock(
-            cast(SyncHelperClient, self),
-            path=path,
-            identifier=identifier,
-            extra_lock_patterns=extra_lock_patterns,
-        )
 
     def Semaphore(
             self,
@@ -148,6 +151,38 @@ class RecipeFactories:
             time_boundary=time_boundary,
             max_reaction_time=max_reaction_time,
             state_change_event=state_change_event,
+        )
+
+    def MultiNonBlockingLease(
+            self,
+            count: int,
+            path: str,
+            duration: Duration,
+            identifier: Optional[str] = None,
+            utcnow: Optional[Clock] = None,
+    ) -> _recipes.MultiNonBlockingLease:
+        """A MultiNonBlockingLease on this client: see pykeeper.recipes.MultiNonBlockingLease."""
+        return _recipes.MultiNonBlockingLease(
+            cast(SyncHelperClient, self),
+            count=count,
+            path=path,
+            duration=duration,
+            identifier=identifier,
+            utcnow=utcnow,
+        )
+
+    def ReadLock(
+            self,
+            path: str,
+            identifier: Optional[str] = None,
+            extra_lock_patterns: Iterable[str] = (),
+    ) -> _recipes.ReadLock:
+        """A ReadLock on this client: see pykeeper.recipes.ReadLock."""
+        return _recipes.ReadLock(
+            cast(SyncHelperClient, self),
+            path=path,
+            identifier=identifier,
+            extra_lock_patterns=extra_lock_patterns,
         )
 
     def ShallowParty(self, path: str, identifier: Optional[str] = None) -> _recipes.ShallowParty:
