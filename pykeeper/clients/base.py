@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from enum import Enum
-from typing import Any, Callable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .events import Multicast
 from ..core.hosts import parse_hosts
@@ -23,7 +23,9 @@ from ..protocol.errors import (
     AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
     ZooKeeperException,
 )
-from ..protocol.records import EventType, KeeperState, WatchedEvent
+from ..core import operations as ops
+from ..protocol.records import ACL, EventType, KeeperState, WatchedEvent
+from ..protocol.requests import Auth
 from ..core.retry import RetryPolicy
 from ..core.config import parse_config
 from ..core.sasl import sasl_factory
@@ -63,6 +65,29 @@ STATE_TO_KEEPER = {
 }
 
 
+# An ACL argument: ACL entries (or the original binding's dicts with
+# perms/scheme/id), or one of them alone.
+ACLs = Union[ACL, Mapping[str, Any], Iterable[Union[ACL, Mapping[str, Any]]]]
+
+
+def _checked_auth_data(auth_data: Any) -> List[Auth]:
+    """kazoo's `auth_data`: (scheme, credential) pairs, checked."""
+    if auth_data is None:
+        return []
+    if isinstance(auth_data, (str, bytes)) or not isinstance(auth_data, Iterable):
+        raise TypeError(f"auth_data must be a list of (scheme, credential) pairs, "
+                        f"not {type(auth_data).__name__}")
+    checked = []
+    for pair in auth_data:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"auth_data must be a list of (scheme, credential) pairs, "
+                            f"not one of {type(pair).__name__}")
+        request = ops.add_auth(None, pair[0], pair[1])
+        assert isinstance(request, Auth)
+        checked.append(request)
+    return checked
+
+
 def _check_client_id(client_id: Any) -> Optional[Tuple[int, bytes]]:
     if client_id is None:
         return None
@@ -92,7 +117,9 @@ class ClientBase:
                  client_id: Optional[Tuple[int, bytes]] = None,
                  randomize_hosts: bool = True,
                  sasl_options: Optional[Mapping[str, Any]] = None,
-                 follow_config: bool = False) -> None:
+                 follow_config: bool = False,
+                 default_acl: Optional[ACLs] = None,
+                 auth_data: Optional[Iterable[Tuple[str, Union[str, bytes]]]] = None) -> None:
         self.addresses, self.chroot = parse_hosts(hosts)
         if session_timeout <= 0:
             raise ValueError(f"session_timeout must be positive seconds, not {session_timeout}")
@@ -125,6 +152,9 @@ class ClientBase:
         self.sasl_mechanism: Optional[str] = (
             str(sasl_options["mechanism"]).upper() if sasl_options is not None else None)
         self.follow_config = bool(follow_config)
+        self.default_acl: Optional[List[ACL]] = (
+            None if default_acl is None else ops.acl_list(default_acl))
+        self._auth_data = _checked_auth_data(auth_data)
         self._config_watch: Any = None  # (while following: the ConfigWatch)
         self._hosts_lock = threading.Lock()
         self.on_state = Multicast()
@@ -146,6 +176,7 @@ class ClientBase:
             int(self.session_timeout * 1000), self.chroot, self.can_be_read_only,
             max_frame=max(DEFAULT_MAX_FRAME, self.max_data_size + 64 * 1024),
             max_request=self.max_data_size, sasl=self._sasl)
+        protocol.auth = list(self._auth_data)  # (sent first on every connection)
         resume, self._resume_id = self._resume_id, None
         if resume is not None:
             protocol.resume(*resume)

@@ -7,12 +7,12 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import (
-    TYPE_CHECKING, Any, Callable, Iterable, List, Literal, Mapping, Optional, Sequence,
+    TYPE_CHECKING, Any, Callable, List, Literal, Optional, Sequence,
     Tuple, TypeVar, Union, overload,
 )
 
 from ..core import operations as ops
-from .base import CONNECTED_STATES, ClientBase, State
+from .base import ACLs, CONNECTED_STATES, ClientBase, State
 from .events import EventThread
 from ..protocol import requests as rq
 from ..protocol.errors import ClientClosedException, TimeoutException
@@ -38,9 +38,6 @@ log = logging.getLogger("pykeeper")
 
 Watcher = Callable[[WatchedEvent], Any]
 Data = Union[bytes, bytearray, memoryview, str, None]
-# An ACL argument: ACL entries (or the original binding's dicts with
-# perms/scheme/id), or one of them alone.
-ACLs = Union[ACL, Mapping[str, Any], Iterable[Union[ACL, Mapping[str, Any]]]]
 # What get_children answers: the names, or with include_stat (names, parent stat).
 Children = Union[List[str], Tuple[List[str], Stat]]
 T = TypeVar("T")
@@ -81,6 +78,11 @@ class ZooKeeper(ClientBase, RecipeFactories):
     state is `connected` only once it has, `auth_failed` if refused.
     With `follow_config`, the client watches the ensemble's dynamic
     configuration and takes its members as its hosts (see update_hosts()).
+    `default_acl` (ACL entries) is the ACL of every node the client and
+    its recipes create without one (else open to anyone). `auth_data`
+    ([(scheme, credential), ...], e.g. [("digest", "app:secret")]) is sent
+    first on every connection, as add_auth() would. Bad arguments raise
+    TypeError or ValueError here, before anything is sent.
     """
 
     def _setup(self) -> None:

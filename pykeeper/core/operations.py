@@ -37,7 +37,7 @@ from .retry import Attempt, current_attempt
 from .session import resolve
 
 __all__ = [
-    "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list",
+    "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list", "acl_of",
     "add_auth", "add_watch", "check_watcher", "check_watches", "commit", "create", "create2",
     "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
     "exists", "get", "get_acl", "get_all_children_number", "get_children", "get_ephemerals",
@@ -77,6 +77,14 @@ def acl_list(acl: Optional[Iterable[Any]]) -> List[ACL]:
     if not out:
         raise ValueError("an ACL list must not be empty")
     return out
+
+
+def acl_of(client: Any, acl: Optional[Iterable[Any]]) -> List[ACL]:
+    """The ACL a create sends: `acl`, else the client's `default_acl`
+    (else open to anyone)."""
+    if acl is None:
+        acl = client.default_acl
+    return acl_list(acl)
 
 
 def check_watcher(watcher: Any) -> None:
@@ -341,7 +349,7 @@ def create_request(client: Any, path: str, value: Any, acl: Any, flags: int, eph
         mode = CreateFlags.CONTAINER
     else:
         mode = (EPHEMERAL if ephemeral else 0) | (SEQUENCE if sequence else 0)
-    return rq.Create(path, data, acl_list(acl), mode, ttl or 0)
+    return rq.Create(path, data, acl_of(client, acl), mode, ttl or 0)
 
 
 def create2(client: Any, path: str, value: Any = b"", acl: Any = None, flags: int = 0, *,

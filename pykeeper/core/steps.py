@@ -42,6 +42,7 @@ from typing import (
 
 from .futures import on_loop
 from ..protocol import requests as rq
+from ..protocol.records import ACL
 
 log = logging.getLogger("pykeeper")
 
@@ -59,6 +60,7 @@ class HelperClient(Protocol):
 
     session_timeout: float
     max_data_size: int
+    default_acl: Optional[List[ACL]]
 
     @property
     def session_id(self) -> Optional[int]: ...

@@ -45,7 +45,6 @@ Duration = Union[datetime.timedelta, int, float]
 _VERSION = 1  # (kazoo's storage format version: a holder of another is left alone)
 _END_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _HOLDER = "lease_holder"
-_OPEN = ops.acl_list(None)
 
 
 def _utc_now() -> datetime.datetime:
@@ -146,7 +145,7 @@ class LeaseBase(Recipe):
                 yield Call(ops.create, holder, mine, None, 0, retry=True)
             else:  # (replaced in one step: an interrupted renewal keeps the old lease)
                 yield Call(ops.commit, [rq.Delete(holder, stat.version),
-                                        rq.Create(holder, mine, _OPEN, 0)], retry=True)
+                                        rq.Create(holder, mine, ops.acl_of(self.client, None), 0)], retry=True)
         except (BadVersionException, NodeExistsException, NoNodeException):
             # (A retry of a write whose first try applied: is the lease ours now?)
             return mine if (yield from self._holds(holder, mine)) else None

@@ -52,7 +52,6 @@ from .base import Recipe, deadline, ensure_path
 __all__ = ["BaseQueue", "QueueBase", "Queue", "LockingQueueBase", "LockingQueue"]
 
 _PRIORITY = re.compile(r"^entry-(\d{3})-")
-_OPEN = ops.acl_list(None)
 
 
 def _check_priority(priority: Any) -> int:
@@ -108,7 +107,7 @@ class BaseQueue(Recipe):
         return to_bytes(value, self.client.max_data_size, "a queue item")
 
     def _entry_request(self, data: bytes, priority: int) -> rq.Create:
-        return rq.Create(f"{self._entries}/entry-{priority:03d}-", data, _OPEN,
+        return rq.Create(f"{self._entries}/entry-{priority:03d}-", data, ops.acl_of(self.client, None),
                          int(CreateFlags.SEQUENTIAL))
 
     # -- steps ----------------------------------------------------------------------
@@ -128,7 +127,7 @@ class BaseQueue(Recipe):
         exception of the request that failed. If the wait is cancelled
         while the multi is in flight and it applied, `undo` runs."""
         receipt = f"{self._receipts}/{uuid.uuid4().hex}"
-        multi = [rq.Create(receipt, b"", _OPEN, int(CreateFlags.EPHEMERAL)), *requests]
+        multi = [rq.Create(receipt, b"", ops.acl_of(self.client, None), int(CreateFlags.EPHEMERAL)), *requests]
         for _ in range(3):
             try:
                 results: List[Any] = yield Call(ops.commit, multi, retry=True)

@@ -66,6 +66,29 @@ def test_the_password_is_never_written_anywhere(zk_fresh_server, make_any_client
     assert f"app:{password}" not in text
 
 
+def test_an_auth_data_password_is_never_written_anywhere(zk_fresh_server, make_any_client,
+                                                         caplog) -> None:
+    password = "ad-" + uuid.uuid4().hex
+    caplog.set_level(logging.DEBUG)
+    client = make_any_client(zk_fresh_server.hosts, connect_timeout=2.0,
+                             auth_data=[("digest", f"app:{password}")],
+                             default_acl=[make_digest_acl("app", password, all=True)])
+    client.create("/secret", b"s")
+    mark = client.log.mark()
+    zk_fresh_server.restart()  # reconnect: the credentials are sent again
+    client.log.wait_for("connected", client.log.wait_for("connecting", mark))
+    assert client.get("/secret")[0] == b"s"
+    seen = [repr(client), str(client), repr(vars(getattr(client, "aio", client)))]
+    for bad in ([(password, 1234)], [("digest", f"app:{password}", "extra")],
+                [("", f"app:{password}")], f"digest:app:{password}"):
+        with pytest.raises(TypeError) as info:
+            pykeeper.ZooKeeper(zk_fresh_server.hosts, auth_data=bad)
+        seen.append(described(info.value))
+    text = caplog.text + "".join(seen)
+    assert len(caplog.records) > 5
+    assert password not in text
+
+
 def test_a_sasl_password_is_never_written_anywhere(make_any_client, caplog) -> None:
     password = "sasl-" + uuid.uuid4().hex
     wrong = "wrong-" + uuid.uuid4().hex
