@@ -174,6 +174,20 @@ def _init_parameters(cls: type) -> Tuple[List[str], List[str]]:
     return parameters, passed
 
 
+def _annotation_names(cls: type) -> Set[str]:
+    """The names the annotations of the recipe constructor's parameters use
+    (past self and client), builtins aside."""
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            node, _ = _class_node(klass)
+            break
+    init = next(i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__")
+    args = init.args.args[2:] + init.args.kwonlyargs
+    found = {n.id for arg in args if arg.annotation is not None
+             for n in ast.walk(arg.annotation) if isinstance(n, ast.Name)}
+    return found - set(dir(builtins))
+
+
 def _factory(cls: type, client_type: str, home: str) -> List[str]:
     parameters, passed = _init_parameters(cls)
     name = cls.__name__
@@ -204,8 +218,13 @@ def factories_source(fronts: List[type], package: str, client_type: str, home: s
     names = _names(body)
     typing_names = sorted(n for n in names if hasattr(typing, n) and n != "cast")
     # (A recipe's own alias in a signature, e.g. lease.Duration, comes from its module.)
-    aliases = names - set(typing_names) - {"cast", "_recipes", client_type}
+    aliases = set().union(*(_annotation_names(cls) for cls in fronts)) - set(typing_names)
     modules = [sys.modules[cls.__module__] for cls in fronts]
+    unknown = [name for name in sorted(aliases)
+               if not any(name in vars(module) for module in modules)]
+    if unknown:
+        raise ValueError(f"annotations of recipe constructors name {unknown}, found in no "
+                         f"recipe module: import them there")
     head = [HEADER.rstrip(), f'"""{doc.replace("    ", "")}"""', "",
             "from __future__ import annotations", "",
             f"from typing import {', '.join(typing_names + ['cast'])}", "",

@@ -226,9 +226,9 @@ class NonBlockingLease(LeaseBase):
     it. See the module docstring.
 
     On the sync client, making one asks at once, as kazoo's does: it
-    blocks for a few round trips (and while another taker briefly holds
-    the lease's lock), and raises what obtain() raises. On the asyncio
-    client, `await lease.obtain()`."""
+    blocks for a few round trips (and while another taker holds the
+    lease's lock: at most the session timeout), and raises what obtain()
+    raises. On the asyncio client, `await lease.obtain()`."""
 
     async def obtain(self) -> bool:
         """Ask for the lease again (renewing it, if held): True if this

@@ -281,7 +281,7 @@ def create_under(parent: str, name: str, data: bytes, flags: int,
             return created
         except NoNodeException:
             yield from ensure_path(parent)
-        except Exception:
+        except (Exception, GeneratorExit):
             raise
         except BaseException:
             # (A cancelled task: its create may have applied, with the reply lost to us.
@@ -301,7 +301,7 @@ def create_owned(path: str, data: bytes, flags: int, undo: bool = True) -> "Help
         yield Call(ops.create, path, data, None, flags, retry=True)
     except NodeExistsException:
         pass
-    except Exception:
+    except (Exception, GeneratorExit):
         raise
     except BaseException:
         # (Cancelled: the create may have applied, its reply lost to us; our

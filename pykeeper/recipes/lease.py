@@ -1,5 +1,7 @@
 """`NonBlockingLease` and `MultiNonBlockingLease`: a lease for a period,
-taken at once or refused, never waited for.
+taken at once or refused, never waited for (only the lease's lock is:
+each taker holds it for a few round trips while it looks; one that holds
+it for a whole session timeout is stuck, and the answer is then False).
 
     lease = client.NonBlockingLease("/app/leases/nightly", timedelta(minutes=70),
                                     identifier="nightly cleanup on host-3")
@@ -16,7 +18,12 @@ The times are the clients' clocks, in UTC: they must roughly agree.
 kazoo's layout, so kazoo and pykeeper processes share leases: a taker holds
 the Lock at the lease's path (kazoo's lock layout) while it reads and
 replaces the child `lease_holder`, whose data is the JSON
-`{"version": 1, "holder": identifier, "end": "YYYY-MM-DDTHH:MM:SS"}`. A
+`{"version": 1, "holder": identifier, "end": "YYYY-MM-DDTHH:MM:SS"}` (the
+end rounded up to the second). The write is one multi that also checks
+the taker's lock node, so a taker whose session ended while it looked
+(its lock gone, perhaps to another taker) writes nothing. An obtain
+cancelled (asyncio) after it wrote a new lease takes it back; a cancelled
+renewal keeps the lease, old or renewed. A
 MultiNonBlockingLease of `count` tries `<path>/0` to `<path>/<count - 1>`
 in turn and takes the first it can.
 """
@@ -26,7 +33,7 @@ from __future__ import annotations
 import datetime
 import json
 import socket
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Union
 
 from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient
@@ -34,7 +41,7 @@ from ..protocol import requests as rq
 from ..protocol.errors import (
     BadVersionException, NodeExistsException, NoNodeException,
 )
-from .base import Recipe, delete_if_there, ensure_path
+from .base import Recipe, ensure_path
 from .lock import LockBase
 
 __all__ = ["LeaseBase", "MultiLeaseBase", "MultiNonBlockingLease", "NonBlockingLease"]
@@ -45,6 +52,7 @@ Duration = Union[datetime.timedelta, int, float]
 _VERSION = 1  # (kazoo's storage format version: a holder of another is left alone)
 _END_FORMAT = "%Y-%m-%dT%H:%M:%S"
 _HOLDER = "lease_holder"
+_LONGEST = datetime.timedelta(days=36525)  # (an end past year 9999 cannot be written)
 
 
 def _utc_now() -> datetime.datetime:
@@ -53,12 +61,16 @@ def _utc_now() -> datetime.datetime:
 
 def _checked_duration(duration: Any) -> datetime.timedelta:
     if isinstance(duration, (int, float)) and not isinstance(duration, bool):
-        duration = datetime.timedelta(seconds=duration)
+        try:
+            duration = datetime.timedelta(seconds=duration)
+        except (OverflowError, ValueError):  # (inf, nan, or beyond a timedelta)
+            raise ValueError(f"duration must be positive and at most 100 years, "
+                             f"not {duration!r}") from None
     if not isinstance(duration, datetime.timedelta):
         raise TypeError(f"duration must be a datetime.timedelta or a number of seconds, "
                         f"not {duration!r}")
-    if duration <= datetime.timedelta(0):
-        raise ValueError(f"duration must be positive, not {duration}")
+    if not datetime.timedelta(0) < duration <= _LONGEST:
+        raise ValueError(f"duration must be positive and at most 100 years, not {duration}")
     return duration
 
 
@@ -98,63 +110,79 @@ class LeaseBase(Recipe):
 
     def _obtain(self) -> "Helper[bool]":
         self.obtained = False
-        for path in self._paths():
-            if (yield from self._obtain_at(path)):
-                self.obtained = True
-                break
-        self._asked = True
+        try:
+            for path in self._paths():
+                if (yield from self._obtain_at(path)):
+                    self.obtained = True
+                    break
+        finally:
+            self._asked = True
         return self.obtained
 
     def _obtain_at(self, path: str) -> "Helper[bool]":
         yield from ensure_path(path)
         holder = f"{path}/{_HOLDER}"
         lock = LockBase(self.client, path, self.identifier)
-        yield from lock._acquire()
-        written: Optional[bytes] = None
+        # (Each taker holds the lock for a few round trips: one holding it for
+        # longer than a session timeout is stuck, and the lease is not to be had.)
+        if not (yield from lock._acquire(True, self.client.session_timeout)):
+            return False
+        taken: Optional[_Taken] = None
         try:
-            written = yield from self._take(holder)
+            taken = yield from self._take(holder, f"{path}/{lock.node}")
         finally:
             try:
                 yield from lock._release()
-            except BaseException:
-                # (Cancelled, say, once the lease was written: a caller who gets
-                # the exception must not be left with the lease.)
-                if written is not None:
-                    yield from self._withdraw(holder, written)
+            except GeneratorExit:
                 raise
-        return written is not None
+            except BaseException:
+                # (Cancelled, say, once the lease was written: a caller who gets the
+                # exception must not be left with a lease it did not hold before.)
+                if taken is not None and not taken.renewal:
+                    yield from self._withdraw(holder, taken.data)
+                raise
+        return taken is not None
 
-    def _take(self, holder: str) -> "Helper[Optional[bytes]]":
-        """(Under the lock.) Write this holder's lease into `holder` unless
-        another's is still running: the data written, or None."""
+    def _take(self, holder: str, lock_node: str) -> "Helper[Optional[_Taken]]":
+        """(Under the lock, whose node is `lock_node`.) Write this holder's
+        lease into `holder` unless another's is still running."""
         now = self._now()
         try:
             raw, stat = yield Call(ops.get, holder, retry=True)
         except NoNodeException:
             raw, stat = None, None
+        renewal = False
         if raw is not None:
             lease = _decoded(holder, raw)
             if lease.get("version") != _VERSION:
-                return None  # (a newer format: its writer decides)
-            if lease["holder"] != self.identifier and now < _parsed_end(holder, lease):
+                return None  # (another format: its writer decides)
+            if not isinstance(lease.get("holder"), str):
+                raise ValueError(f"{holder} does not hold a lease: {raw[:60]!r}")
+            renewal = lease["holder"] == self.identifier
+            if not renewal and now < _parsed_end(holder, lease):
                 return None
         mine = json.dumps({"version": _VERSION, "holder": self.identifier,
-                           "end": (now + self.duration).strftime(_END_FORMAT)}).encode("utf-8")
+                           "end": _end_after(now, self.duration)}).encode("utf-8")
+        # One multi, with our lock node checked in it: a taker whose session
+        # (and so its lock) ended while it looked writes nothing.
+        steps: List[rq.Request] = [rq.Check(lock_node, -1)]
+        if stat is not None:
+            steps.append(rq.Delete(holder, stat.version))
+        steps.append(ops.create_request(self.client, holder, mine, None, 0, False, False, False,
+                                        None))
         try:
-            if stat is None:
-                yield Call(ops.create, holder, mine, None, 0, retry=True)
-            else:  # (replaced in one step: an interrupted renewal keeps the old lease)
-                yield Call(ops.commit, [rq.Delete(holder, stat.version),
-                                        rq.Create(holder, mine, ops.acl_of(self.client, None), 0)], retry=True)
+            yield Call(ops.commit, steps, retry=True)
         except (BadVersionException, NodeExistsException, NoNodeException):
-            # (A retry of a write whose first try applied: is the lease ours now?)
-            return mine if (yield from self._holds(holder, mine)) else None
-        except Exception:
+            # (The lock was lost, or this is the retry of a multi that applied and
+            # whose reply was lost: the lease is ours if it holds our data.)
+            return _Taken(mine, renewal) if (yield from self._holds(holder, mine)) else None
+        except (Exception, GeneratorExit):
             raise
         except BaseException:
-            yield from self._withdraw(holder, mine)  # (cancelled with the write in flight)
+            if not renewal:  # (cancelled with the write in flight: as in _obtain_at)
+                yield from self._withdraw(holder, mine)
             raise
-        return mine
+        return _Taken(mine, renewal)
 
     def _holds(self, holder: str, mine: bytes) -> "Helper[bool]":
         try:
@@ -165,9 +193,16 @@ class LeaseBase(Recipe):
         return held
 
     def _withdraw(self, holder: str, mine: bytes) -> "Helper[None]":
-        """Delete `holder` if it holds the lease `mine`."""
-        if (yield from self._holds(holder, mine)):
-            yield from delete_if_there(holder)
+        """Delete `holder` if it still holds the lease `mine`."""
+        try:
+            raw, stat = yield Call(ops.get, holder, retry=True)
+        except NoNodeException:
+            return
+        if raw == mine:
+            try:
+                yield Call(ops.delete, holder, stat.version, retry=True)
+            except (BadVersionException, NoNodeException):
+                pass
 
 
 class MultiLeaseBase(LeaseBase):
@@ -175,8 +210,10 @@ class MultiLeaseBase(LeaseBase):
 
     def __init__(self, client: HelperClient, count: int, path: str, duration: Duration,
                  identifier: Optional[str] = None, utcnow: Optional[Clock] = None) -> None:
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ValueError(f"count must be an int >= 1, not {count!r}")
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise TypeError(f"count must be an int, not {count!r}")
+        if count < 1:
+            raise ValueError(f"count must be at least 1, not {count}")
         LeaseBase.__init__(self, client, path, duration, identifier, utcnow)
         self.count = count
 
@@ -184,12 +221,25 @@ class MultiLeaseBase(LeaseBase):
         return [f"{self.path}/{n}" for n in range(self.count)]
 
 
+class _Taken(NamedTuple):
+    data: bytes  # the lease written
+    renewal: bool  # (the lease was this identifier's already)
+
+
+def _end_after(now: datetime.datetime, duration: datetime.timedelta) -> str:
+    """`now + duration`, rounded up to the second the stored form counts in."""
+    end = now + duration
+    if end.microsecond:
+        end = end.replace(microsecond=0) + datetime.timedelta(seconds=1)
+    return end.strftime(_END_FORMAT)
+
+
 def _decoded(holder: str, raw: bytes) -> Dict[str, Any]:
     try:
         lease = json.loads(raw.decode("utf-8"))
     except ValueError:
         lease = None
-    if not isinstance(lease, dict) or "holder" not in lease:
+    if not isinstance(lease, dict):
         raise ValueError(f"{holder} does not hold a lease: {raw[:60]!r}")
     return lease
 
@@ -208,9 +258,9 @@ class NonBlockingLease(LeaseBase):
     it. See the module docstring.
 
     On the sync client, making one asks at once, as kazoo's does: it
-    blocks for a few round trips (and while another taker briefly holds
-    the lease's lock), and raises what obtain() raises. On the asyncio
-    client, `await lease.obtain()`."""
+    blocks for a few round trips (and while another taker holds the
+    lease's lock: at most the session timeout), and raises what obtain()
+    raises. On the asyncio client, `await lease.obtain()`."""
 
     def __init__(self, client: HelperClient, path: str, duration: Duration,
                  identifier: Optional[str] = None, utcnow: Optional[Clock] = None) -> None:

@@ -36,7 +36,7 @@ from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
 from .base import (
-    Recipe, by_sequence, children_of, create_under, deadline, identifiers, owner,
+    Recipe, by_sequence, children_of, create_under, deadline, delete_if_there, identifiers, owner,
 )
 
 __all__ = ["LockBase", "Lock", "ReadLock", "WriteLock"]
@@ -181,6 +181,13 @@ class LockBase(Recipe):
                     yield Call(ops.delete, f"{self.path}/{node}", retry=True)
                 except NoNodeException:
                     pass
+                except (Exception, GeneratorExit):
+                    raise
+                except BaseException:
+                    # (Cancelled while the delete waited, for a reconnection say: left,
+                    # the node would block every later taker while the session lives.)
+                    yield from delete_if_there(f"{self.path}/{node}")
+                    raise
         finally:
             with self._local:
                 self._holder = None

@@ -119,6 +119,8 @@ class SemaphoreBase(Recipe):
                 self._untrack()
             try:
                 yield from self._queue._release()
+            except GeneratorExit:
+                raise
             except BaseException:
                 # (Cancelled, say, after the lease was made: the caller, who gets
                 # the exception, must not be left holding it.)

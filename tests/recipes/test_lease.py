@@ -15,6 +15,8 @@ from kazoo.client import KazooClient
 import pykeeper
 import pykeeper.aio
 from pykeeper.recipes import MultiNonBlockingLease, NonBlockingLease
+from pykeeper.recipes import lease as lease_module
+from pykeeper.testing import expire_session
 
 from ..support import AsyncioFacade
 from .conftest import make_recipe
@@ -47,7 +49,7 @@ def test_one_holder_until_the_lease_ends(make_any_client: Callable[..., Any],
     assert stored["version"] == 1 and stored["holder"] == "host-a"
     end = datetime.datetime.strptime(stored["end"], "%Y-%m-%dT%H:%M:%S")
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    assert HOUR - datetime.timedelta(minutes=1) < end - now <= HOUR
+    assert HOUR - datetime.timedelta(minutes=1) < end - now <= HOUR + datetime.timedelta(seconds=1)
 
     # Past its end (seen through the taker's clock), another identifier takes it.
     later = lambda: now + 2 * HOUR  # noqa: E731
@@ -116,9 +118,15 @@ def test_bad_arguments_raise_before_anything_is_sent(make_any_client: Callable[.
         make_recipe(client, "NonBlockingLease", path, HOUR, identifier=7)
     with pytest.raises(TypeError, match="utcnow"):
         make_recipe(client, "NonBlockingLease", path, HOUR, utcnow="now")
-    for count in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="count must be an int"):
+    for count in (1.5, True, "2"):
+        with pytest.raises(TypeError, match="count must be an int"):
             make_recipe(client, "MultiNonBlockingLease", count, path, HOUR)
+    for count in (0, -1):
+        with pytest.raises(ValueError, match="count must be at least 1"):
+            make_recipe(client, "MultiNonBlockingLease", count, path, HOUR)
+    for duration in (float("inf"), float("nan"), 1e300, datetime.timedelta(days=40000)):
+        with pytest.raises(ValueError, match="at most 100 years"):
+            make_recipe(client, "NonBlockingLease", path, duration)
     with pytest.raises(ValueError, match="path"):
         make_recipe(client, "NonBlockingLease", "no-slash", HOUR)
     assert client.exists(path) is None
@@ -182,3 +190,54 @@ def test_the_sync_front_asks_as_it_is_made(make_client: Callable[..., Any], path
     assert holder(client, path)["holder"] == socket.gethostname()
     assert MultiNonBlockingLease(client, 1, path + "-m", HOUR, identifier="x")
     assert not MultiNonBlockingLease(client, 1, path + "-m", HOUR, identifier="y")
+
+
+def test_a_cancelled_asyncio_renewal_keeps_the_lease(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client, \
+                pykeeper.aio.ZooKeeper(zk_server.hosts) as other:
+            assert await client.NonBlockingLease(path, HOUR, identifier="me").obtain()
+
+            async def nothing() -> None:
+                pass
+
+            async def check(k: int) -> None:
+                data, _ = await other.get(f"{path}/lease_holder")
+                assert json.loads(data)["holder"] == "me", f"cancelled at request {k}"
+                assert not await other.NonBlockingLease(path, HOUR, identifier="x").obtain()
+
+            def attempt() -> Any:
+                return client.NonBlockingLease(path, HOUR, identifier="me").obtain(), nothing
+
+            assert await cancel_at_each_request(client, attempt, check) >= 4
+
+    asyncio.run(main())
+
+
+def test_a_taker_whose_session_ends_while_it_looks_writes_nothing(
+        make_client: Callable[..., Any], zk_server: Any, path: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its lock is gone with its session, and another taker may have the
+    lease by the time its write goes out: the write checks the lock node."""
+    a, b = make_client(), make_client()
+    a.create_recursive(f"{path}/lease_holder", json.dumps(
+        {"version": 1, "holder": "old", "end": "2000-01-01T00:00:00"}).encode())
+    decoded = lease_module._decoded
+    taken: List[bool] = []
+    reads = 0
+
+    def session_ends_then_decoded(holder: str, raw: bytes) -> Any:
+        nonlocal reads
+        reads += 1
+        if reads == 1:  # (a has read the expired lease, under its lock)
+            expire_session(a, zk_server.hosts)
+            taken.append(b.NonBlockingLease(path, HOUR, identifier="B").obtained)
+        return decoded(holder, raw)
+
+    monkeypatch.setattr(lease_module, "_decoded", session_ends_then_decoded)
+    try:
+        obtained = a.NonBlockingLease(path, HOUR, identifier="A").obtained
+    except pykeeper.SessionExpiredException:
+        obtained = False
+    assert taken == [True] and not obtained
+    assert holder(b, path)["holder"] == "B"
