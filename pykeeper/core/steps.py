@@ -276,7 +276,10 @@ class ThreadDriver:
     def run(self, helper: "Helper[T]") -> T:
         """Drive `helper` to its end in this thread; returns what it
         returns, raises what it raises. Blocks for each call (a round trip,
-        or the retry policy's limits), wait (to its deadline) and sleep."""
+        or the retry policy's limits), wait (to its deadline) and sleep.
+        A KeyboardInterrupt (or SystemExit) raised in a step is thrown into
+        the helper, as a cancel is on the asyncio client: its clean-up steps
+        run, blocking, before it comes out (a second one stops that)."""
         value: Any = None
         error: Optional[BaseException] = None
         while True:
@@ -284,7 +287,13 @@ class ThreadDriver:
                 step = helper.send(value) if error is None else helper.throw(error)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
-            value, error = self._now(step)
+            value, error = self._interruptible(step)
+
+    def _interruptible(self, step: Step) -> Tuple[Any, Optional[BaseException]]:
+        try:
+            return self._now(step)
+        except BaseException as interrupt:  # (Ctrl-C in a wait: the helper cleans up)
+            return None, interrupt
 
     def start(self, helper: "Helper[Any]") -> None:
         """Drive `helper` in this thread (blocking, as `run`) up to its
@@ -302,7 +311,7 @@ class ThreadDriver:
             if isinstance(step, Detach):
                 self._resume(helper, None, None)
                 return
-            value, error = self._now(step)
+            value, error = self._interruptible(step)
 
     def _now(self, step: Step) -> Tuple[Any, Optional[BaseException]]:
         try:

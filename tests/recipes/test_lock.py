@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
+import time
 from typing import Any, Callable, List
 
 import pytest
@@ -237,3 +239,36 @@ def test_an_asyncio_acquire_cancelled_at_any_step_leaves_no_node(
             await holder.release()
 
     asyncio.run(main())
+
+
+def test_ctrl_c_in_a_waiting_sync_acquire_takes_its_node_back(
+        make_client: Callable[..., Any], path: str) -> None:
+    """A KeyboardInterrupt in the wait runs the recipe's clean-up, as a
+    cancel does: no node of the interrupted waiter is left to hold the
+    lock for others while its session lives on."""
+    holder, waiter = make_client(), make_client()
+    held = holder.Lock(path)
+    held.acquire()
+    main = threading.get_ident()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    waiting = threading.Event()
+
+    def interrupt_once_it_waits() -> None:
+        deadline = time.monotonic() + WAIT
+        while len(holder.get_children(path)) < 2 and time.monotonic() < deadline:
+            holder.sync(path)  # (a round trip between looks, not a timed wait)
+        waiting.set()
+        signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt_once_it_waits)
+    try:
+        thread.start()
+        with pytest.raises(KeyboardInterrupt):
+            waiter.Lock(path).acquire()
+    finally:
+        thread.join(WAIT)
+        signal.signal(signal.SIGINT, previous)
+    assert waiting.is_set()
+    assert len(holder.get_children(path)) == 1
+    held.release()
+    assert waiter.Lock(path).acquire(timeout=WAIT)  # (nothing of the first waiter in the way)
