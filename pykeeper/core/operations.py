@@ -39,7 +39,7 @@ from .session import resolve
 __all__ = [
     "CLIENT_OPERATIONS", "MAX_ROUNDS", "Operation", "PROTECTION_PREFIX", "acl_list", "acl_of",
     "add_auth", "add_watch", "check_watcher", "check_watches", "commit", "create", "create2",
-    "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
+    "create_marked", "create_recursive", "create_request", "delete", "delete_recursive", "drive_future",
     "exists", "get", "get_acl", "get_all_children_number", "get_children", "get_ephemerals",
     "get_config", "is_ephemeral", "read_commit", "reconfig", "remove_watches_on_server",
     "set_acl", "set_data", "sync", "whoami",
@@ -454,6 +454,25 @@ def _retried_create(client: Any, request: rq.Create,
         if data != request.data:
             raise
         return request.path, stat
+
+
+def create_marked(client: Any, path: str, value: Any, acl: Any, flags: int,
+                  guid: str) -> Generator[rq.Request, Any, str]:
+    """(For recipes.) A sequential create whose protected name carries
+    `guid` ("_c_<guid>-<name>"), so the caller can find its node by it."""
+    request = create_request(client, path, value, acl, flags, False, False, False, None)
+    if request.flags not in _SEQUENTIAL_FLAGS:
+        raise ValueError("create_marked makes sequential nodes only")
+    attempt = current_attempt()
+    made: Tuple[str, Stat]
+    if attempt is not None:
+        attempt.state.setdefault("guid", guid)
+        made = yield from _retried_create(client, request, attempt)
+        return made[0]
+    parent, _, name = request.path.rpartition("/")
+    request.path = f"{parent}/{PROTECTION_PREFIX}{guid}-{name}"
+    made = yield request
+    return made[0]
 
 
 def _create_protected(request: rq.Create,

@@ -394,8 +394,8 @@ class AsyncioDriver:
         self.client = client
         self._tasks: Set["asyncio.Task[Any]"] = set()
 
-    async def run(self, helper: "Helper[T]", detached: Optional["asyncio.Future[None]"] = None
-                  ) -> T:
+    async def run(self, helper: "Helper[T]", detached: Optional["asyncio.Future[None]"] = None,
+                  reached: Optional[List[bool]] = None) -> T:
         """Drive `helper` to its end, awaiting each step; returns what it
         returns, raises what it raises. A cancel of the task is thrown into
         the helper, whose clean-up steps are awaited before CancelledError
@@ -416,8 +416,17 @@ class AsyncioDriver:
                     if cancelled is not None:
                         raise cancelled  # (whatever its clean-up raised: the task was cancelled)
                     raise
-                if isinstance(step, Detach) and detached is not None and not detached.done():
-                    detached.set_result(None)
+                if isinstance(step, Detach) and detached is not None:
+                    if reached is not None:
+                        reached.append(True)
+                    if detached.cancelled() and cancelled is None:
+                        # (Its starter was cancelled on the way here: the helper
+                        # cleans up rather than go on in the background.)
+                        cancelled = asyncio.CancelledError()
+                        value, error = None, cancelled
+                        continue
+                    if not detached.done():
+                        detached.set_result(None)
                 try:
                     value, error = await self._now(step), None
                 except Exception as exc:
@@ -444,13 +453,41 @@ class AsyncioDriver:
 
     def start(self, helper: "Helper[Any]") -> "asyncio.Future[None]":
         """Run `helper` in a task (held until done); returns a future
-        resolved at its `Detach` (with its error, if it raised before).
-        Must be called on the loop."""
+        resolved at its `Detach` (with its error, if it raised before);
+        cancelling that future before then cancels the helper. Must be
+        called on the loop."""
+        return self._start(helper)[0]
+
+    async def run_until_detached(self, helper: "Helper[Any]",
+                                 undo: Optional["Helper[Any]"] = None) -> None:
+        """Start `helper` and await its `Detach`, raising what it raises
+        before. A cancel before then cancels the helper too, and its
+        clean-up is awaited (a second cancel stops that) before
+        CancelledError is raised: nothing of it goes on in the background.
+        A cancel that lands once it detached, before this task resumed,
+        runs `undo` (what takes the start back), if given."""
+        detached, task = self._start(helper)
+        try:
+            await detached
+        except asyncio.CancelledError:
+            if detached.cancelled():
+                await asyncio.wait([task])
+            elif undo is not None and detached.exception() is None:
+                await self.run(undo)
+            raise
+
+    def _start(self, helper: "Helper[Any]"
+               ) -> Tuple["asyncio.Future[None]", "asyncio.Task[Any]"]:
         detached = asyncio.get_running_loop().create_future()
-        task = asyncio.ensure_future(self.run(helper, detached))
+        reached: List[bool] = []  # (the helper is at its Detach, or past it)
+        task = asyncio.ensure_future(self.run(helper, detached, reached))
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
-        return detached
+        # (A caller cancelled while it awaits the Detach cancels the helper too:
+        # its clean-up runs, and nothing goes on in the background.)
+        detached.add_done_callback(
+            lambda done: task.cancel() if done.cancelled() and not reached else None)
+        return detached, task
 
     async def wait(self, timeout: Optional[float] = None) -> None:
         """Await the helpers this driver started (but the calling one), at

@@ -21,11 +21,13 @@ import inspect
 import logging
 import threading
 import time
+import uuid
 from enum import Enum
 from typing import Any, Callable, List, Optional, Pattern, TypeVar, cast
 
 from ..core.paths import validate_path
 from ..core import operations as ops
+from ..protocol.records import CreateFlags
 from ..core.steps import (
     AsyncHelperClient, AsyncioDriver, Call, Detach, Helper, HelperClient, Relay, Signal,
     SyncHelperClient, ThreadDriver, WaitForEvent,
@@ -210,7 +212,14 @@ class Recipe:
     async def _start_async(self, helper: "Helper[Any]") -> None:
         if self._background is None:
             self._background = AsyncioDriver(cast(AsyncHelperClient, self.client))
-        await self._background.start(helper)
+        # (A caller who gets CancelledError is to hold nothing: a start that
+        # completed just as it was cancelled is undone.)
+        await self._background.run_until_detached(helper, self._undo_start())
+
+    def _undo_start(self) -> "Optional[Helper[Any]]":
+        """What takes back a start that completed just as its caller was
+        cancelled; None: nothing to take back."""
+        return None
 
 
 class KeptRecipe(Recipe):
@@ -234,6 +243,18 @@ class KeptRecipe(Recipe):
         raise NotImplementedError
         yield  # (a generator)
 
+    def _close(self) -> "Helper[None]":
+        raise NotImplementedError
+        yield  # (a generator)
+
+    def _take_back(self) -> "Helper[None]":
+        """Delete what `_first` made, for a start that did not complete."""
+        raise NotImplementedError
+        yield  # (a generator)
+
+    def _undo_start(self) -> "Optional[Helper[Any]]":
+        return self._close()
+
     def _check(self) -> "Helper[None]":
         raise NotImplementedError
         yield  # (a generator)
@@ -243,8 +264,17 @@ class KeptRecipe(Recipe):
             raise RuntimeError(f"{self!r} was started already")
         self._started = True
         self._track()
-        yield from self._first()
-        yield Detach()
+        try:
+            yield from self._first()
+            yield Detach()
+        except GeneratorExit:
+            raise
+        except BaseException:
+            # (A start that failed, or was cancelled, holds nothing and may be tried again.)
+            self._started = False
+            self._untrack()
+            yield from self._take_back()
+            raise
         while not self._closed:
             generation = self._wake.generation
             if self.client.connected:
@@ -268,17 +298,22 @@ def ensure_path(path: str) -> "Helper[None]":
         pass
 
 
-def create_under(parent: str, name: str, data: bytes, flags: int,
-                 unique: bool = False) -> "Helper[str]":
-    """Create `parent/name` (with `flags`; a sequential create is protected
-    against a lost reply), making `parent` first if it is missing; returns
-    the path created. With `unique` (no other node's name contains `name`),
-    a wait cancelled while the create is in flight deletes what it made."""
+def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str]":
+    """Create `parent/name` (with `flags`), making `parent` first if it is
+    missing; returns the path created. A sequential node gets a protected
+    name with a guid of its own ("_c_<guid>-<name>": a lost reply never
+    leaves two), so a wait cancelled while the create is in flight deletes
+    what it made."""
+    guid = uuid.uuid4().hex if flags & CreateFlags.SEQUENTIAL else None
     for _ in range(3):
         try:
-            created: str = yield Call(ops.create, f"{parent}/{name}", data, None, flags,
-                                      retry=True)
-            return created
+            if guid is None:
+                plain: str = yield Call(ops.create, f"{parent}/{name}", data, None, flags,
+                                        retry=True)
+                return plain
+            marked: str = yield Call(ops.create_marked, f"{parent}/{name}", data, None, flags,
+                                     guid, retry=True)
+            return marked
         except NoNodeException:
             yield from ensure_path(parent)
         except (Exception, GeneratorExit):
@@ -286,8 +321,8 @@ def create_under(parent: str, name: str, data: bytes, flags: int,
         except BaseException:
             # (A cancelled task: its create may have applied, with the reply lost to us.
             # Our later read on the same session is answered after it.)
-            if unique:
-                yield from _delete_named(parent, name)
+            if guid is not None:
+                yield from _delete_named(parent, f"{ops.PROTECTION_PREFIX}{guid}-")
             raise
     raise NoNodeException(f"{parent} kept disappearing while creating {name} in it", parent)
 

@@ -22,7 +22,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import KeptRecipe, create_under, deadline
+from .base import KeptRecipe, create_under, deadline, delete_if_there
 
 __all__ = ["PersistentEphemeralNodeBase", "PersistentEphemeralNode"]
 
@@ -50,7 +50,24 @@ class PersistentEphemeralNodeBase(KeptRecipe):
             if stat is None or stat.ephemeralOwner != self.client.session_id:
                 return  # another session's node: its watch wakes the keeper when it goes
             self.actual_path = self.path
+        except (Exception, GeneratorExit):
+            raise
+        except BaseException:
+            # (A start cancelled with the create in flight: a plain node it made,
+            # which no keeper would delete, is taken back; a sequential one, by its
+            # guid, in create_under.)
+            if not self.sequential:
+                stat = yield Call(ops.exists, self.path, retry=True)
+                if stat is not None and stat.ephemeralOwner == self.client.session_id:
+                    self.actual_path = self.path
+            yield from self._take_back()
+            raise
         self._take_hold()
+
+    def _take_back(self) -> "Helper[None]":
+        path, self.actual_path = self.actual_path, None
+        if path is not None:
+            yield from delete_if_there(path)
 
     def _first(self) -> "Helper[None]":
         yield from self._make()
@@ -59,6 +76,8 @@ class PersistentEphemeralNodeBase(KeptRecipe):
         stat: Any = yield Call(ops.exists, self.actual_path or self.path, self._wake)
         if stat is None and not self._closed:
             yield from self._make()
+            if self._closed:  # (closed while it was made again: not kept)
+                yield from self._take_back()
 
     def _wait_for_creation(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)

@@ -24,7 +24,9 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, Signal, WaitForEvent
 from ..protocol.errors import NoNodeException
 from ..protocol.records import CreateFlags
-from .base import KeptRecipe, by_sequence, children_of, create_under, deadline, identifiers
+from .base import (
+    KeptRecipe, by_sequence, children_of, create_under, deadline, delete_if_there, identifiers,
+)
 
 log = logging.getLogger("pykeeper")
 
@@ -85,6 +87,11 @@ class LeaderLatchBase(KeptRecipe):
     def _first(self) -> "Helper[None]":
         yield from self._join()
 
+    def _take_back(self) -> "Helper[None]":
+        node, self.node = self.node, None
+        if node is not None:
+            yield from delete_if_there(f"{self.path}/{node}")
+
     def _check(self) -> "Helper[None]":
         try:
             children = yield Call(ops.get_children, self.path)
@@ -93,7 +100,12 @@ class LeaderLatchBase(KeptRecipe):
         if self.node not in children:
             # (deleted by an admin, or the path with it: join again at the end)
             self._set_leader(False)
+            if self._closed:
+                return
             yield from self._join()
+            if self._closed:  # (closed while it joined: the new node is not kept)
+                yield from self._take_back()
+                return
             children = yield Call(ops.get_children, self.path)
         names = by_sequence(children, _SEQUENCE)
         if self.node not in names:

@@ -119,8 +119,7 @@ class LockBase(Recipe):
     def _contend(self, deadline: Optional[float], ephemeral: bool) -> "Helper[bool]":
         self._track()
         flags = _EPHEMERAL_SEQUENTIAL if ephemeral else CreateFlags.SEQUENTIAL
-        created = yield from create_under(self.path, self.prefix, self.data, flags,
-                                           unique=True)
+        created = yield from create_under(self.path, self.prefix, self.data, flags)
         self.node = created.rsplit("/", 1)[1]
         session = self.client.session_id
         what = f"the acquire of {self.path}"
@@ -133,7 +132,7 @@ class LockBase(Recipe):
                 # Deleted by someone else (or with a session that ended): start over.
                 self._check_session(session if ephemeral else None, what)
                 created = yield from create_under(self.path, self.prefix, self.data,
-                                                  flags, unique=True)
+                                                  flags)
                 self.node = created.rsplit("/", 1)[1]
                 session = self.client.session_id
                 continue

@@ -123,3 +123,43 @@ def test_a_cancelled_double_barrier_enter_leaves_no_entry(zk_server: Any, path: 
             assert await cancel_at_each_request(b, attempt, check) >= 2
 
     asyncio.run(main())
+
+
+def test_a_cancelled_persistent_ephemeral_node_start_leaves_no_node(
+        zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            def attempt() -> Attempt:
+                node = b.PersistentEphemeralNode(f"{path}/member", b"here")
+                return node.start(), node.close
+
+            async def check(k: int) -> None:
+                assert await b.exists(f"{path}/member") is None, f"cancelled at request {k}"
+
+            assert await cancel_at_each_request(b, attempt, check) >= 2
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_sequential_node_or_latch_start_leaves_no_node(
+        zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            for name in ("PersistentEphemeralNode", "LeaderLatch"):
+                where = f"{path}/{name}"
+
+                def attempt() -> Attempt:
+                    if name == "LeaderLatch":
+                        made = b.LeaderLatch(where, "me")
+                    else:
+                        made = b.PersistentEphemeralNode(f"{where}/member-", b"x",
+                                                         sequential=True)
+                    return made.start(), made.close
+
+                async def check(k: int) -> None:
+                    left = await b.get_children(where) if await b.exists(where) else []
+                    assert left == [], f"{name}, cancelled at request {k}: {left}"
+
+                assert await cancel_at_each_request(b, attempt, check) >= 1
+
+    asyncio.run(main())
