@@ -27,14 +27,16 @@ from ..core import operations as ops
 from ..core.futures import on_loop as _on_loop
 from .treecache import TreeCache, TreeEvent
 from .watchers import ChildrenWatch, ConfigWatch, DataWatch
+from ..core.fourletter import parse_version
 from ..drivers.asyncio_driver import AsyncioConnection
+from ..drivers.fourletter_io import ask_async
 from ..clients.cache import CHILDREN, EXISTS, GET, NodeCache
 from ..clients.sync import ACLs, Children, Data, Watcher
 from ..clients.base import CONNECTED_STATES, ClientBase, State
 from ..core.paths import validate_path
 from ..protocol import requests as rq
 from ..protocol.client_protocol import ClientProtocol
-from ..protocol.errors import ClientClosedException, TimeoutException
+from ..protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
 from ..protocol.records import ACL, ClientInfo, Stat, WatchedEvent
 from ..core.retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
 from ..clients.transaction import AsyncReadTransaction, AsyncTransaction
@@ -192,6 +194,27 @@ class ZooKeeper(ClientBase, RecipeFactories):
         self._callback_tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("callback task raised", exc_info=task.exception())
+
+    # -- four-letter words ---------------------------------------------------------
+
+    async def command(self, cmd: Union[str, bytes] = "ruok",
+                      timeout: Optional[float] = None) -> str:
+        """Ask the connected server the four-letter word `cmd` on a
+        connection of its own: see pykeeper.ZooKeeper.command. Waits at
+        most `timeout` seconds (default: the connect timeout)."""
+        address, word = self._command_target(cmd)
+        limit = self.connect_timeout if timeout is None else timeout
+        try:
+            return await ask_async(address.host, address.port, word, limit, self.ssl_context)
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise ConnectionLossException(
+                f"{address} did not answer {word!r}: {type(exc).__name__}: {exc}") from None
+
+    async def server_version(self) -> Tuple[int, int, int]:
+        """The connected server's version, as (3, 8, 4), from its "srvr"
+        answer; raises what command() raises, and ValueError if the answer
+        names no version."""
+        return parse_version(await self.command("srvr"))
 
     # -- driving operations ------------------------------------------------------------
 

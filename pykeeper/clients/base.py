@@ -14,13 +14,15 @@ from enum import Enum
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, Union
 
 from .events import Multicast
-from ..core.hosts import parse_hosts
+from ..core.fourletter import encode_word
+from ..core.hosts import Address, parse_hosts
 from ..core.paths import DEFAULT_MAX_DATA
 from ..protocol.client_protocol import (
     DEFAULT_MAX_FRAME, ClientProtocol, Connected, Notification, SessionExpired,
 )
 from ..protocol.errors import (
-    AuthFailedException, ClientClosedException, SessionExpiredException, TimeoutException,
+    AuthFailedException, ClientClosedException, ConnectionLossException, SessionExpiredException,
+    TimeoutException,
     ZooKeeperException,
 )
 from ..core import operations as ops
@@ -291,6 +293,19 @@ class ClientBase:
             return None
         address = connection.address
         return str(address) if address is not None else None
+
+    def _command_target(self, cmd: Union[str, bytes]) -> Tuple[Address, str]:
+        """For command(): the connected server and the word, checked."""
+        if isinstance(cmd, bytes):
+            cmd = cmd.decode("ascii", "replace")
+        if not isinstance(cmd, str):
+            raise TypeError(f"cmd must be a four-letter word (str or bytes), not {cmd!r}")
+        encode_word(cmd)  # (ValueError unless it has four letters)
+        connection = self._connection
+        address = connection.address if connection is not None else None
+        if address is None or self._state not in CONNECTED_STATES:
+            raise ConnectionLossException(f"not connected to a server to ask {cmd!r}")
+        return address, cmd
 
     @property
     def negotiated_session_timeout(self) -> Optional[float]:

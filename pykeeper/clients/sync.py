@@ -15,11 +15,13 @@ from ..core import operations as ops
 from .base import ACLs, CONNECTED_STATES, ClientBase, State
 from .events import EventThread
 from ..protocol import requests as rq
-from ..protocol.errors import ClientClosedException, TimeoutException
+from ..protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
 from ..protocol.records import (
     ACL, ClientInfo, CreateFlags, Stat, WatchedEvent,
 )
 from ..core.retry import RetryPolicy, current_attempt, run_with_retry
+from ..core.fourletter import parse_version
+from ..drivers.fourletter_io import ask
 from ..drivers.threaded import ThreadedConnection
 from .transaction import ReadTransaction, Transaction
 from .watchers import ConfigWatch
@@ -248,6 +250,32 @@ class ZooKeeper(ClientBase, RecipeFactories):
             except Exception:
                 log.exception("watcher %r raised for %r", watcher, event)
         self.on_event(event)
+
+    # -- four-letter words ---------------------------------------------------------
+
+    def command(self, cmd: Union[str, bytes] = "ruok", timeout: Optional[float] = None) -> str:
+        """Ask the server this client is connected to the four-letter word
+        `cmd` ("ruok", "srvr", "stat", "mntr", "conf", "envi", ...) on a
+        connection of its own (TLS if the client's is); returns the answer.
+        Servers answer only the words in their `4lw.commands.whitelist`
+        (by default only "srvr") and say so for the others. Blocks at most
+        `timeout` seconds (default: the connect timeout). Raises
+        ValueError/TypeError for a word that is not four letters, and
+        ConnectionLossException when not connected or when the server does
+        not answer in time."""
+        address, word = self._command_target(cmd)
+        limit = self.connect_timeout if timeout is None else timeout
+        try:
+            return ask(address.host, address.port, word, limit, self.ssl_context)
+        except OSError as exc:
+            raise ConnectionLossException(
+                f"{address} did not answer {word!r}: {type(exc).__name__}: {exc}") from None
+
+    def server_version(self) -> Tuple[int, int, int]:
+        """The connected server's version, as (3, 8, 4), from its "srvr"
+        answer. Blocks as command() does and raises what it raises, and
+        ValueError if the answer names no version."""
+        return parse_version(self.command("srvr"))
 
     # -- sending ----------------------------------------------------------------
 

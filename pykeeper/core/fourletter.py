@@ -3,10 +3,11 @@ how to read the answer, what it means. `pykeeper.drivers.fourletter` asks."""
 
 from __future__ import annotations
 
-from typing import List, Optional
+import re
+from typing import List, Optional, Tuple
 
 __all__ = ["encode_word", "decode_answer", "serves_writes", "parse_srvr_zxid", "parse_mode",
-           "MAX_ANSWER"]
+           "parse_version", "MAX_ANSWER"]
 
 # An answer longer than this is cut short (no server word says that much).
 MAX_ANSWER = 1 << 20
@@ -45,3 +46,17 @@ def parse_mode(srvr_answer: str) -> Optional[str]:
         if line.startswith("Mode:"):
             return line.split(":", 1)[1].strip()
     return None
+
+
+_VERSION = re.compile(r"^Zookeeper version: (\d+)\.(\d+)\.(\d+)", re.M)
+
+
+def parse_version(srvr_answer: str) -> Tuple[int, int, int]:
+    """The server's version, (3, 8, 4), from its ``srvr`` answer
+    ("Zookeeper version: 3.8.4-..., built on ..."). Raises ValueError,
+    quoting the answer's first line, when it names none."""
+    match = _VERSION.search(srvr_answer)
+    if match is None:
+        first = (srvr_answer.strip().splitlines() or [""])[0][:120]
+        raise ValueError(f"the server's srvr answer names no version: {first!r}")
+    return int(match.group(1)), int(match.group(2)), int(match.group(3))

@@ -11,6 +11,7 @@ import pytest
 import pykeeper
 from pykeeper import ClientInfo
 from pykeeper.core import operations as ops
+from pykeeper.core.fourletter import parse_version
 from pykeeper.testing import ZooKeeperServer
 
 
@@ -88,3 +89,43 @@ def test_a_read_transaction_gives_each_reads_result_or_error(
         assert future.result(10)[0][0] == b"top"
     client.delete(base + "/secret")  # (delete_recursive could not list it)
     client.delete_recursive(base)
+
+
+def test_command_asks_the_connected_server(make_client: Callable[..., Any],
+                                           unconnected: Callable[..., Any],
+                                           zk_server: Any) -> None:
+    client = make_client(zk_server.hosts)
+    assert client.command("ruok") == "imok"
+    assert client.command(b"ruok") == "imok"
+    assert "Mode: standalone" in client.command("srvr")
+    version = client.server_version()
+    assert len(version) == 3 and version >= (3, 5, 0)
+    assert client.command("srvr").startswith("Zookeeper version: %d.%d.%d" % version)
+    for bad, error in (("ruo", ValueError), ("ruokk", ValueError), (5, TypeError)):
+        with pytest.raises(error):
+            client.command(bad)
+    with pytest.raises(pykeeper.ConnectionLossException, match="not connected"):
+        unconnected(zk_server.hosts).command("ruok")
+
+
+def test_command_names_a_word_the_server_does_not_allow(
+        make_client: Callable[..., Any]) -> None:
+    with ZooKeeperServer(extra_config={"4lw.commands.whitelist": "srvr"}) as server:
+        client = make_client(server.hosts)
+        assert "not in the whitelist" in client.command("ruok")
+        assert client.server_version() >= (3, 5, 0)  # (srvr is allowed)
+
+
+def test_a_srvr_answer_without_a_version_is_named() -> None:
+    # (Servers always allow srvr: its answer is parsed here as a server wrote it.)
+    answer = ("Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n"
+              "Latency min/avg/max: 5/5.0/5\nMode: standalone\n")
+    assert parse_version(answer) == (3, 8, 0)
+    with pytest.raises(ValueError, match="names no version: 'This ZooKeeper instance"):
+        parse_version("This ZooKeeper instance is not currently serving requests\n")
+
+
+def test_command_over_tls(make_client: Callable[..., Any], zk_tls_server: Any) -> None:
+    client = make_client(zk_tls_server.tls_hosts, use_ssl=True, ca=zk_tls_server.ca_file,
+                         certfile=zk_tls_server.client_cert, keyfile=zk_tls_server.client_key)
+    assert client.command("ruok") == "imok"
