@@ -27,7 +27,9 @@ dropped. The receipt is deleted without waiting once the outcome is known;
 one missed then goes with the session. A Queue take is a delete at the
 version read, so two consumers never both get an item; one cancelled while
 its multi is in flight puts a taken item back (at the end of its
-priority), and a LockingQueue lease taken by a cancelled get is let go.
+priority), and a LockingQueue lease taken by a cancelled get is let go. A
+put cancelled once it applied deletes its entries again (those created at
+its receipt's zxid), but one a consumer has already taken or leased.
 """
 
 from __future__ import annotations
@@ -46,8 +48,8 @@ from ..protocol.errors import (
     BadVersionException, NodeExistsException, NoNodeException, RolledBackException,
     RuntimeInconsistencyException, ZooKeeperException,
 )
-from ..protocol.records import CreateFlags
-from .base import Recipe, deadline, ensure_path
+from ..protocol.records import CreateFlags, Stat
+from .base import Recipe, children_of, deadline, ensure_path
 
 __all__ = ["BaseQueue", "QueueBase", "Queue", "LockingQueueBase", "LockingQueue"]
 
@@ -90,6 +92,7 @@ class BaseQueue(Recipe):
         super().__init__(client, path)
         self._entries = entries
         self._receipts = receipts
+        self._taken: Optional[str] = None  # (LockingQueue: where its leases are)
         self._structure = tuple(structure)
         self._ready = False
         self._waiters = 0
@@ -107,8 +110,8 @@ class BaseQueue(Recipe):
         return to_bytes(value, self.client.max_data_size, "a queue item")
 
     def _entry_request(self, data: bytes, priority: int) -> rq.Create:
-        return rq.Create(f"{self._entries}/entry-{priority:03d}-", data, ops.acl_of(self.client, None),
-                         int(CreateFlags.SEQUENTIAL))
+        return rq.Create(f"{self._entries}/entry-{priority:03d}-", data,
+                         ops.acl_of(self.client, None), int(CreateFlags.SEQUENTIAL))
 
     # -- steps ----------------------------------------------------------------------
 
@@ -119,15 +122,17 @@ class BaseQueue(Recipe):
             self._ready = True
 
     def _commit(self, requests: List[rq.Request],
-                undo: Optional[Callable[[], "Helper[None]"]] = None
+                undo: Optional[Callable[[Stat], "Helper[None]"]] = None
                 ) -> "Helper[Optional[List[Any]]]":
         """Apply `requests` with a receipt, in one multi retried across
         connection losses: their results, or None when a retry met the
         receipt (an earlier try applied; its reply was lost). Raises the
         exception of the request that failed. If the wait is cancelled
-        while the multi is in flight and it applied, `undo` runs."""
+        while the multi is in flight and it applied, `undo(receipt's stat)`
+        runs (the stat's czxid is the multi's zxid)."""
         receipt = f"{self._receipts}/{uuid.uuid4().hex}"
-        multi = [rq.Create(receipt, b"", ops.acl_of(self.client, None), int(CreateFlags.EPHEMERAL)), *requests]
+        multi = [rq.Create(receipt, b"", ops.acl_of(self.client, None),
+                           int(CreateFlags.EPHEMERAL)), *requests]
         for _ in range(3):
             try:
                 results: List[Any] = yield Call(ops.commit, multi, retry=True)
@@ -152,7 +157,7 @@ class BaseQueue(Recipe):
                 if undo is not None:
                     stat = yield Call(ops.exists, receipt, retry=True)
                     if stat is not None:
-                        yield from undo()
+                        yield from undo(stat)
                 self._forget(receipt)
                 raise
             self._forget(receipt)
@@ -170,7 +175,32 @@ class BaseQueue(Recipe):
     def _put(self, value: Any, priority: int = 100) -> "Helper[None]":
         request = self._entry_request(self._item(value), _check_priority(priority))
         yield from self._ensure()
-        yield from self._commit([request])
+        yield from self._commit([request], lambda made: self._unput(made.czxid, priority, 1))
+
+    def _unput(self, zxid: int, priority: int, count: int) -> "Helper[None]":
+        """(A put cancelled once it applied.) Delete the `count` entries its
+        multi made (created at `zxid`, of `priority`: among the newest),
+        but those a consumer has taken or leased already."""
+        prefix = f"entry-{priority:03d}-"
+        names = sorted((name for name in (yield from children_of(self._entries))
+                        if name.startswith(prefix)), reverse=True)
+        for name in names:
+            if count == 0:
+                return
+            entry = f"{self._entries}/{name}"
+            stat = yield Call(ops.exists, entry, retry=True)
+            if stat is None or stat.czxid > zxid:
+                continue
+            if stat.czxid < zxid:
+                return  # (older than the put: the rest are older still)
+            count -= 1
+            if self._taken is not None and \
+                    (yield Call(ops.exists, f"{self._taken}/{name}", retry=True)) is not None:
+                continue  # (leased: its consumer has it)
+            try:
+                yield Call(ops.delete, entry, stat.version, retry=True)
+            except (BadVersionException, NoNodeException):
+                pass
 
     def _put_all(self, values: Any, priority: int = 100) -> "Helper[None]":
         if isinstance(values, (bytes, str)) or not hasattr(values, "__iter__"):
@@ -184,7 +214,8 @@ class BaseQueue(Recipe):
             raise ValueError(f"put_all of {len(creates)} items is about {size} bytes, over the "
                              f"{self.client.max_data_size} one transaction may be: split it")
         yield from self._ensure()
-        yield from self._commit(list(creates))
+        yield from self._commit(list(creates),
+                                lambda made: self._unput(made.czxid, priority, len(creates)))
 
     def _count(self) -> "Helper[int]":
         yield from self._ensure()
@@ -261,7 +292,7 @@ class QueueBase(BaseQueue):
         match = _PRIORITY.match(name)
         priority = int(match.group(1)) if match else 100
 
-        def put_back() -> "Helper[None]":
+        def put_back(_: Stat) -> "Helper[None]":
             yield from self._commit([self._entry_request(data, priority)])
 
         try:

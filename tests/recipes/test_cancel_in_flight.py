@@ -17,11 +17,12 @@ Attempt = Tuple[Awaitable[Any], Callable[[], Awaitable[Any]]]
 async def cancel_at_each_request(client: pykeeper.aio.ZooKeeper, attempt: Callable[[], Attempt],
                                  check: Callable[[int], Awaitable[None]]) -> int:
     """Run the call `attempt()` gives again and again, its task cancelled
-    as its 1st, 2nd, ... request goes out, and `check(k)` after each; until
+    once its 1st, 2nd, ... request has gone out, and `check(k)` after each; until
     a run finishes before its k-th request (its work then taken back with
     the undo `attempt()` gave). Returns how many requests a whole run sent."""
     protocol: Any = client._connection.protocol  # (a test hook on the live connection)
     send = protocol.send
+    loop = asyncio.get_running_loop()
     for k in range(1, 60):
         sent = 0
         call, undo = attempt()
@@ -32,7 +33,9 @@ async def cancel_at_each_request(client: pykeeper.aio.ZooKeeper, attempt: Callab
             frame: bytes = send(request, context)
             sent += 1
             if sent == k:
-                task.cancel()  # (the request is sent: its reply will find no one waiting)
+                # (At the task's next wait, its reply still to come: as a cancel
+                # from elsewhere lands. A send it does not wait for is no such point.)
+                loop.call_soon(task.cancel)
             return frame
 
         protocol.send = counting
@@ -161,5 +164,33 @@ def test_a_cancelled_sequential_node_or_latch_start_leaves_no_node(
                     assert left == [], f"{name}, cancelled at request {k}: {left}"
 
                 assert await cancel_at_each_request(b, attempt, check) >= 1
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_queue_put_leaves_no_item(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            for name in ("Queue", "LockingQueue"):
+                for values in ([b"one"], [b"a", b"b", b"c"]):
+                    where = f"{path}/{name}-{len(values)}"
+                    queue = getattr(b, name)(where)
+                    await queue.put(b"older", priority=7)  # (stays: put before)
+
+                    def attempt() -> Attempt:
+                        fresh = getattr(b, name)(where)
+                        call = fresh.put(values[0], priority=7) if len(values) == 1 \
+                            else fresh.put_all(values, priority=7)
+
+                        async def undo() -> None:
+                            entries = where if name == "Queue" else f"{where}/entries"
+                            for child in sorted(await b.get_children(entries))[1:]:
+                                await b.delete(f"{entries}/{child}")
+                        return call, undo
+
+                    async def check(k: int) -> None:
+                        assert await queue.count() == 1, f"{name} {values}: cancelled at {k}"
+
+                    assert await cancel_at_each_request(b, attempt, check) >= 1
 
     asyncio.run(main())
