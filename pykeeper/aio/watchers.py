@@ -58,7 +58,8 @@ class _AsyncWatch(WatchBase):
         raised. RuntimeError if the helper has no function yet."""
         if self._first is None:
             raise RuntimeError(f"{self!r} has no function yet")
-        yield from self._first.__await__()
+        # (Shielded: a cancelled awaiter leaves the watch, and other awaiters, alone.)
+        yield from asyncio.shield(self._first).__await__()
         return self
 
     def _first_done(self, first: "asyncio.Future[None]") -> None:

@@ -103,6 +103,10 @@ class HelperClient(Protocol):
 class SyncHelperClient(HelperClient, Protocol):
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
+    def on_event_thread(self) -> bool:
+        """Whether the calling thread is the client's event thread."""
+        ...
+
     def run_operation(self, op: Operation) -> Any:
         """`op`'s answer, driven in the calling thread (blocking, no retry
         policy of the client's)."""
@@ -265,6 +269,13 @@ class _Once:
             fn(value)
 
 
+def _close_quietly(helper: "Helper[Any]") -> None:
+    try:
+        helper.close()
+    except RuntimeError:
+        pass  # (a `finally` of it that would still have yielded a step)
+
+
 class ThreadDriver:
     """Drives helpers for the sync client. `run` blocks the calling thread
     to the end; `start` blocks it until the helper's `Detach` and leaves
@@ -279,39 +290,65 @@ class ThreadDriver:
         or the retry policy's limits), wait (to its deadline) and sleep.
         A KeyboardInterrupt (or SystemExit) raised in a step is thrown into
         the helper, as a cancel is on the asyncio client: its clean-up steps
-        run, blocking, before it comes out (a second one stops that)."""
-        value: Any = None
-        error: Optional[BaseException] = None
-        while True:
-            try:
-                step = helper.send(value) if error is None else helper.throw(error)
-            except StopIteration as stop:
-                return stop.value  # type: ignore[no-any-return]
-            value, error = self._interruptible(step)
-
-    def _interruptible(self, step: Step) -> Tuple[Any, Optional[BaseException]]:
-        try:
-            return self._now(step)
-        except BaseException as interrupt:  # (Ctrl-C in a wait: the helper cleans up)
-            return None, interrupt
+        run, blocking (a clean-up call waits for a lost connection as long
+        as the retry policy lets it), and then the interrupt is raised,
+        whatever the clean-up raised. A second interrupt ends the clean-up."""
+        return self._drive(helper, detaching=False)  # type: ignore[no-any-return]
 
     def start(self, helper: "Helper[Any]") -> None:
         """Drive `helper` in this thread (blocking, as `run`) up to its
         `Detach`, raising what it raises before; then in the background:
         waits and sleeps park it (nothing blocks), and it resumes in the
         thread that fires its signal (the event thread, for watchers and
-        listeners) or, after a deadline or sleep, on the event thread."""
+        listeners) or, after a deadline or sleep, on the event thread. The
+        steps right after the `Detach`, up to the first wait, run on the
+        event thread while this one waits for them (so an interrupt here
+        leaves the helper running), unless this is the event thread."""
+        self._drive(helper, detaching=True)
+
+    def _drive(self, helper: "Helper[Any]", detaching: bool) -> Any:
         value: Any = None
         error: Optional[BaseException] = None
+        interrupt: Optional[BaseException] = None
         while True:
             try:
                 step = helper.send(value) if error is None else helper.throw(error)
-            except StopIteration:
-                return
-            if isinstance(step, Detach):
+            except StopIteration as stop:
+                if interrupt is not None:
+                    raise interrupt
+                return stop.value
+            except BaseException:
+                if interrupt is not None:
+                    raise interrupt from None  # (whatever its clean-up raised)
+                raise
+            if detaching and isinstance(step, Detach):
+                self._go_on_in_background(helper)
+                return None
+            try:
+                value, error = self._now(step)
+            except BaseException as exc:  # (KeyboardInterrupt, SystemExit: Ctrl-C in a step)
+                if interrupt is not None:
+                    _close_quietly(helper)  # (a second one: no more clean-up)
+                    raise
+                interrupt = exc
+                value, error = None, exc
+
+    def _go_on_in_background(self, helper: "Helper[Any]") -> None:
+        if self.client.on_event_thread():
+            self._resume(helper, None, None)
+            return
+        settled = threading.Event()
+
+        def first_steps() -> None:
+            try:
                 self._resume(helper, None, None)
-                return
-            value, error = self._interruptible(step)
+            finally:
+                settled.set()
+
+        if self.client.call_soon(first_steps):
+            settled.wait()
+        else:  # (no event thread: the client is closed)
+            first_steps()
 
     def _now(self, step: Step) -> Tuple[Any, Optional[BaseException]]:
         try:
@@ -387,6 +424,17 @@ class ThreadDriver:
 
 # -- the asyncio client's driver ---------------------------------------------------------
 
+class _Start:
+    """A start awaited by run_until_detached: whether the helper takes
+    itself back when cancelled at its Detach, and whether it got there."""
+
+    __slots__ = ("take_back", "at_detach")
+
+    def __init__(self, take_back: bool) -> None:
+        self.take_back = take_back
+        self.at_detach = False
+
+
 class AsyncioDriver:
     """Drives helpers for the asyncio client, on its event loop."""
 
@@ -395,7 +443,7 @@ class AsyncioDriver:
         self._tasks: Set["asyncio.Task[Any]"] = set()
 
     async def run(self, helper: "Helper[T]", detached: Optional["asyncio.Future[None]"] = None,
-                  reached: Optional[List[bool]] = None) -> T:
+                  start: Optional["_Start"] = None) -> T:
         """Drive `helper` to its end, awaiting each step; returns what it
         returns, raises what it raises. A cancel of the task is thrown into
         the helper, whose clean-up steps are awaited before CancelledError
@@ -417,14 +465,14 @@ class AsyncioDriver:
                         raise cancelled  # (whatever its clean-up raised: the task was cancelled)
                     raise
                 if isinstance(step, Detach) and detached is not None:
-                    if reached is not None:
-                        reached.append(True)
-                    if detached.cancelled() and cancelled is None:
-                        # (Its starter was cancelled on the way here: the helper
-                        # cleans up rather than go on in the background.)
-                        cancelled = asyncio.CancelledError()
-                        value, error = None, cancelled
-                        continue
+                    if start is not None:
+                        start.at_detach = True
+                        if detached.cancelled() and cancelled is None and start.take_back:
+                            # (Its starter was cancelled on the way here: the helper
+                            # takes itself back rather than go on in the background.)
+                            cancelled = asyncio.CancelledError()
+                            value, error = None, cancelled
+                            continue
                     if not detached.done():
                         detached.set_result(None)
                 try:
@@ -453,10 +501,11 @@ class AsyncioDriver:
 
     def start(self, helper: "Helper[Any]") -> "asyncio.Future[None]":
         """Run `helper` in a task (held until done); returns a future
-        resolved at its `Detach` (with its error, if it raised before);
-        cancelling that future before then cancels the helper. Must be
-        called on the loop."""
-        return self._start(helper)[0]
+        resolved at its `Detach` (with its error, if it raised before).
+        Must be called on the loop."""
+        detached = asyncio.get_running_loop().create_future()
+        self._hold(asyncio.ensure_future(self.run(helper, detached)))
+        return detached
 
     async def run_until_detached(self, helper: "Helper[Any]",
                                  undo: Optional["Helper[Any]"] = None) -> None:
@@ -465,8 +514,16 @@ class AsyncioDriver:
         clean-up is awaited (a second cancel stops that) before
         CancelledError is raised: nothing of it goes on in the background.
         A cancel that lands once it detached, before this task resumed,
-        runs `undo` (what takes the start back), if given."""
-        detached, task = self._start(helper)
+        runs `undo` (what takes the start back), if given; with `undo`, a
+        cancel that reaches the helper at its `Detach` is thrown in there
+        (the helper takes itself back)."""
+        detached = asyncio.get_running_loop().create_future()
+        start = _Start(take_back=undo is not None)
+        task = self._hold(asyncio.ensure_future(self.run(helper, detached, start)))
+        # (A caller cancelled while it awaits the Detach cancels the helper too:
+        # its clean-up runs, and nothing goes on in the background.)
+        detached.add_done_callback(
+            lambda done: task.cancel() if done.cancelled() and not start.at_detach else None)
         try:
             await detached
         except asyncio.CancelledError:
@@ -476,18 +533,10 @@ class AsyncioDriver:
                 await self.run(undo)
             raise
 
-    def _start(self, helper: "Helper[Any]"
-               ) -> Tuple["asyncio.Future[None]", "asyncio.Task[Any]"]:
-        detached = asyncio.get_running_loop().create_future()
-        reached: List[bool] = []  # (the helper is at its Detach, or past it)
-        task = asyncio.ensure_future(self.run(helper, detached, reached))
+    def _hold(self, task: "asyncio.Task[Any]") -> "asyncio.Task[Any]":
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
-        # (A caller cancelled while it awaits the Detach cancels the helper too:
-        # its clean-up runs, and nothing goes on in the background.)
-        detached.add_done_callback(
-            lambda done: task.cancel() if done.cancelled() and not reached else None)
-        return detached, task
+        return task
 
     async def wait(self, timeout: Optional[float] = None) -> None:
         """Await the helpers this driver started (but the calling one), at

@@ -305,14 +305,14 @@ def create_under(parent: str, name: str, data: bytes, flags: int) -> "Helper[str
     leaves two), so a wait cancelled while the create is in flight deletes
     what it made."""
     guid = uuid.uuid4().hex if flags & CreateFlags.SEQUENTIAL else None
+    path = f"{parent.rstrip('/')}/{name}"  # (under "/": "/name")
     for _ in range(3):
         try:
             if guid is None:
-                plain: str = yield Call(ops.create, f"{parent}/{name}", data, None, flags,
-                                        retry=True)
+                plain: str = yield Call(ops.create, path, data, None, flags, retry=True)
                 return plain
-            marked: str = yield Call(ops.create_marked, f"{parent}/{name}", data, None, flags,
-                                     guid, retry=True)
+            marked: str = yield Call(ops.create_marked, path, data, None, flags, guid,
+                                     retry=True)
             return marked
         except NoNodeException:
             yield from ensure_path(parent)
@@ -359,7 +359,7 @@ def _delete_named(parent: str, name: str) -> "Helper[None]":
     for child in (yield from children_of(parent)):
         if name in child:
             try:
-                yield Call(ops.delete, f"{parent}/{child}", retry=True)
+                yield Call(ops.delete, f"{parent.rstrip('/')}/{child}", retry=True)
             except NoNodeException:
                 pass
 

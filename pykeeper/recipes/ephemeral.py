@@ -43,6 +43,7 @@ class PersistentEphemeralNodeBase(KeptRecipe):
         parent, _, name = self.path.rpartition("/")
         flags = int(CreateFlags.EPHEMERAL) | (int(CreateFlags.SEQUENTIAL) if self.sequential
                                               else 0)
+        before = self.client.last_zxid
         try:
             self.actual_path = yield from create_under(parent or "/", name, self.data, flags)
         except NodeExistsException:
@@ -58,7 +59,8 @@ class PersistentEphemeralNodeBase(KeptRecipe):
             # guid, in create_under.)
             if not self.sequential:
                 stat = yield Call(ops.exists, self.path, retry=True)
-                if stat is not None and stat.ephemeralOwner == self.client.session_id:
+                if stat is not None and stat.ephemeralOwner == self.client.session_id \
+                        and stat.czxid > before:  # (made by this create, not before it)
                     self.actual_path = self.path
             yield from self._take_back()
             raise
@@ -76,8 +78,10 @@ class PersistentEphemeralNodeBase(KeptRecipe):
         stat: Any = yield Call(ops.exists, self.actual_path or self.path, self._wake)
         if stat is None and not self._closed:
             yield from self._make()
-            if self._closed:  # (closed while it was made again: not kept)
+            if self._closed:  # (closed while it was made again: neither kept nor held)
                 yield from self._take_back()
+                self._drop_hold()
+                self._untrack()
 
     def _wait_for_creation(self, timeout: Optional[float]) -> "Helper[bool]":
         until = deadline(timeout)

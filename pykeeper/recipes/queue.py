@@ -194,12 +194,16 @@ class BaseQueue(Recipe):
             if stat.czxid < zxid:
                 return  # (older than the put: the rest are older still)
             count -= 1
-            if self._taken is not None and \
-                    (yield Call(ops.exists, f"{self._taken}/{name}", retry=True)) is not None:
-                continue  # (leased: its consumer has it)
+            withdraw: List[rq.Request] = [rq.Delete(entry, stat.version)]
+            if self._taken is not None:
+                # (Taken as a consumer would lease it, in the same multi: an entry
+                # a consumer has leased already is its consumer's.)
+                lease = f"{self._taken}/{name}"
+                withdraw = [rq.Create(lease, b"", ops.acl_of(self.client, None),
+                                      int(CreateFlags.EPHEMERAL)), *withdraw, rq.Delete(lease)]
             try:
-                yield Call(ops.delete, entry, stat.version, retry=True)
-            except (BadVersionException, NoNodeException):
+                yield Call(ops.commit, withdraw, retry=True)
+            except (BadVersionException, NoNodeException, NodeExistsException):
                 pass
 
     def _put_all(self, values: Any, priority: int = 100) -> "Helper[None]":

@@ -234,3 +234,26 @@ def test_coroutine_tree_listeners_get_events_in_order(zk_server: Any) -> None:
             await tree.close()
             await client.delete(base)
     run(main())
+
+
+def test_a_cancelled_awaiter_leaves_the_watch_running(zk_server: Any) -> None:
+    async def main() -> None:
+        path = "/aio-dw-" + uuid.uuid4().hex
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as client:
+            seen: "asyncio.Queue[Any]" = asyncio.Queue()
+            watch = pykeeper.aio.DataWatch(client, path, lambda data, stat: seen.put_nowait(data))
+            other = asyncio.ensure_future(_awaited(watch))
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(_awaited(watch), 0.00001)  # (its awaiter cancelled)
+            assert await other is watch  # (another awaiter still gets the first call)
+            assert not watch.stopped
+            assert await next_item(seen) is None
+            await client.create(path, b"later")
+            assert await next_item(seen) == b"later"
+            watch.stop()
+            await client.delete(path)
+    run(main())
+
+
+async def _awaited(watch: Any) -> Any:
+    return await watch

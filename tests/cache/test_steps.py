@@ -62,6 +62,9 @@ class FakeClient:
         fn(*args)
         return True
 
+    def on_event_thread(self) -> bool:
+        return False  # (its call_soon runs the function at once, in the caller)
+
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.retried += 1
         return fn(*args)

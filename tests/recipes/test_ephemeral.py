@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Callable
 
 import pytest
@@ -48,3 +49,15 @@ def test_sequential_node_and_bad_data(make_any_client: Callable[..., Any],
     node.close()
     with pytest.raises(TypeError, match="bytes"):
         recipe(client, "PersistentEphemeralNode", path, "text")
+
+
+def test_a_node_right_under_the_root(make_any_client: Callable[..., Any],
+                                     recipe: Callable[..., Any]) -> None:
+    client = make_any_client()
+    path = "/pen-" + uuid.uuid4().hex[:8]
+    for sequential in (False, True):
+        node = recipe(client, "PersistentEphemeralNode", path, b"top", sequential=sequential)
+        node.start()
+        assert path[1:] in node.actual_path and client.get(node.actual_path)[0] == b"top"
+        node.close()
+        assert not [c for c in client.get_children("/") if path[1:] in c]

@@ -272,3 +272,68 @@ def test_ctrl_c_in_a_waiting_sync_acquire_takes_its_node_back(
     assert len(holder.get_children(path)) == 1
     held.release()
     assert waiter.Lock(path).acquire(timeout=WAIT)  # (nothing of the first waiter in the way)
+
+
+def test_ctrl_c_while_disconnected_is_raised_after_the_clean_up_gives_up(
+        make_client: Callable[..., Any], zk_server: Any, zk_proxy: Any, path: str) -> None:
+    """The clean-up (deleting the waiter's node) waits for the connection
+    only as long as the retry policy lets it; then the KeyboardInterrupt,
+    not the clean-up's ConnectionLossException, is what the caller gets."""
+    holder = make_client()
+    held = holder.Lock(path)
+    held.acquire()
+    waiter = make_client(zk_proxy.hosts, retry=pykeeper.RetryPolicy(deadline=1.0))
+    cut = threading.Event()
+    waiter.add_listener(lambda state: cut.set() if state == "connecting" else None)
+    main = threading.get_ident()
+
+    def cut_then_interrupt() -> None:
+        deadline = time.monotonic() + WAIT
+        while len(holder.get_children(path)) < 2 and time.monotonic() < deadline:
+            holder.sync(path)  # (a round trip between looks, not a timed wait)
+        zk_proxy.refuse()
+        cut.wait(WAIT)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    thread = threading.Thread(target=cut_then_interrupt)
+    try:
+        thread.start()
+        with pytest.raises(KeyboardInterrupt):
+            waiter.Lock(path).acquire()
+    finally:
+        thread.join(WAIT)
+        signal.signal(signal.SIGINT, previous)
+        zk_proxy.heal()
+    assert cut.is_set()
+    held.release()
+
+
+def test_ctrl_c_as_a_sync_latch_starts_leaves_it_running(
+        make_client: Callable[..., Any], path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pykeeper.recipes.latch import LeaderLatchBase
+    client = make_client()
+    checks: List[int] = []
+    check = LeaderLatchBase._check
+
+    def slow_first_check(self: Any) -> Any:
+        checks.append(1)
+        if len(checks) == 1:  # (the first check, right after start's Detach)
+            signal.pthread_kill(main, signal.SIGINT)
+            gate.wait(WAIT)
+        return (yield from check(self))
+
+    main = threading.get_ident()
+    gate = threading.Event()
+    monkeypatch.setattr(LeaderLatchBase, "_check", slow_first_check)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    latch = client.LeaderLatch(path, "me")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            latch.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        gate.set()
+    assert latch.wait_for_leadership(WAIT)  # (its keeper went on, on the event thread)
+    latch.close()
+    assert client.get_children(path) == []
