@@ -32,7 +32,9 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from ..core import operations as ops
 from ..core.paths import validate_path
 from ..core.steps import Call, Callback, Detach, Helper, HelperClient, Relay, Signal, WaitForEvent
-from ..protocol.errors import NodeExistsException, NoNodeException, ZooKeeperException
+from ..protocol.errors import (
+    BadVersionException, NodeExistsException, NoNodeException, ZooKeeperException,
+)
 from .base import Recipe, children_of, create_under
 from .discovery_format import SERVICE_TYPES, ServiceInstance, UriSpec
 from .ephemeral import PersistentEphemeralNodeBase
@@ -208,10 +210,22 @@ class ServiceDiscoveryBase(Recipe):
     def _put(self, path: str, data: bytes) -> "Helper[None]":
         """A persistent instance's node made, or its data replaced."""
         parent, _, name = path.rpartition("/")
+        before = self.client.last_zxid
         try:
             yield from create_under(parent, name, data, 0)
         except NodeExistsException:
             yield Call(ops.set_data, path, data, -1, retry=True)
+        except (Exception, GeneratorExit):
+            raise
+        except BaseException:
+            # (Cancelled with the create in flight: a node it made is taken back.)
+            stat = yield Call(ops.exists, path, retry=True)
+            if stat is not None and stat.czxid > before:
+                try:
+                    yield Call(ops.delete, path, stat.version, retry=True)
+                except (BadVersionException, NoNodeException):
+                    pass
+            raise
 
     def _update(self, instance: ServiceInstance) -> "Helper[None]":
         _checked(instance)

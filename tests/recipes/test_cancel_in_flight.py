@@ -7,6 +7,7 @@ not there."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any, Awaitable, Callable, List, Tuple
 
 import pykeeper.aio
@@ -192,5 +193,30 @@ def test_a_cancelled_queue_put_leaves_no_item(zk_server: Any, path: str) -> None
                         assert await queue.count() == 1, f"{name} {values}: cancelled at {k}"
 
                     assert await cancel_at_each_request(b, attempt, check) >= 1
+
+    asyncio.run(main())
+
+
+def test_a_cancelled_registration_leaves_no_instance(zk_server: Any, path: str) -> None:
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            for service_type in ("DYNAMIC", "STATIC", "PERMANENT"):
+                discovery = b.ServiceDiscovery(f"{path}/{service_type}")
+                await discovery.unregister(await discovery.register("api", "10.0.0.3", 8080))
+                # (The service's node is there now: a register is its one create.)
+
+                def attempt() -> Attempt:
+                    instance_id = uuid.uuid4().hex
+                    return (discovery.register("api", "10.0.0.3", 8080, id=instance_id,
+                                               service_type=service_type),
+                            lambda: discovery.unregister(instance_id))
+
+                async def check(k: int) -> None:
+                    assert await discovery.instances("api") == [], \
+                        f"{service_type}: cancelled at request {k}"
+                    assert discovery.registered() == []
+
+                assert await cancel_at_each_request(b, attempt, check) >= 1
+                await discovery.close()
 
     asyncio.run(main())
