@@ -364,7 +364,8 @@ class FaultProxy:
         if tag == _WAKE:
             self._run_commands()
         elif tag == _LISTEN:
-            self._accept()
+            if key.fileobj is self._listener:  # (not one refuse() closed earlier in this batch)
+                self._accept()
         else:
             conn: _Connection = tag
             if id(conn) not in self._connections:

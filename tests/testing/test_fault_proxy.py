@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+import selectors
 import socket
 import threading
 import time
 
 import pytest
 
+import pykeeper
 from pykeeper.testing import FaultProxy, ZooKeeperServer, free_port, wait_until
+from pykeeper.testing.proxy import _LISTEN
 
 from zk_wire import OK, RawSession
 
@@ -205,3 +208,18 @@ def test_bytes_arrive_intact_and_in_order_while_faults_are_toggled(echo_server) 
         assert not errors
         assert len(received) == 1 and len(received[0]) == len(payload)
         assert received[0] == payload
+
+
+def test_a_connect_in_the_batch_that_refuse_closes_the_listener_is_skipped(
+        zk_server) -> None:
+    """select() can report the listening socket readable in the same batch
+    as the command that closes it (refuse()): that event is skipped, where
+    it used to kill the proxy's thread."""
+    with FaultProxy(zk_server.hosts) as proxy:
+        listener = proxy._listener
+        stale = selectors.SelectorKey(listener, listener.fileno(), selectors.EVENT_READ, _LISTEN)
+        proxy.refuse()
+        proxy._call(lambda: proxy._dispatch(stale, selectors.EVENT_READ))  # (the same batch)
+        proxy.heal()
+        with pykeeper.ZooKeeper(proxy.hosts) as client:  # (still forwarding)
+            assert client.exists("/") is not None
