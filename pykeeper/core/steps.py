@@ -103,10 +103,6 @@ class HelperClient(Protocol):
 class SyncHelperClient(HelperClient, Protocol):
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
 
-    def on_event_thread(self) -> bool:
-        """Whether the calling thread is the client's event thread."""
-        ...
-
     def run_operation(self, op: Operation) -> Any:
         """`op`'s answer, driven in the calling thread (blocking, no retry
         policy of the client's)."""
@@ -297,19 +293,19 @@ class ThreadDriver:
 
     def start(self, helper: "Helper[Any]") -> None:
         """Drive `helper` in this thread (blocking, as `run`) up to its
-        `Detach`, raising what it raises before; then in the background:
-        waits and sleeps park it (nothing blocks), and it resumes in the
-        thread that fires its signal (the event thread, for watchers and
-        listeners) or, after a deadline or sleep, on the event thread. The
-        steps right after the `Detach`, up to the first wait, run on the
-        event thread while this one waits for them (so an interrupt here
-        leaves the helper running), unless this is the event thread."""
+        `Detach`, and on to its first wait, raising what it raises before
+        then (an interrupt there is thrown in first, as in `run`); from its
+        first wait on, in the background: waits and sleeps park it (nothing
+        blocks), and it resumes in the thread that fires its signal (the
+        event thread, for watchers and listeners) or, after a deadline or
+        sleep, on the event thread."""
         self._drive(helper, detaching=True)
 
     def _drive(self, helper: "Helper[Any]", detaching: bool) -> Any:
         value: Any = None
         error: Optional[BaseException] = None
         interrupt: Optional[BaseException] = None
+        detached = False
         while True:
             try:
                 step = helper.send(value) if error is None else helper.throw(error)
@@ -317,12 +313,23 @@ class ThreadDriver:
                 if interrupt is not None:
                     raise interrupt
                 return stop.value
-            except BaseException:
+            except Exception:
                 if interrupt is not None:
                     raise interrupt from None  # (whatever its clean-up raised)
+                if detached:  # (in the background part, as _resume does)
+                    log.exception("helper %r failed", helper)
+                    return None
+                raise
+            except BaseException:
+                if interrupt is not None:
+                    raise interrupt from None
                 raise
             if detaching and isinstance(step, Detach):
-                self._go_on_in_background(helper)
+                detached = True
+            if detached and isinstance(step, (WaitForEvent, Sleep)):
+                self._park(helper, step)
+                if interrupt is not None:
+                    raise interrupt
                 return None
             try:
                 value, error = self._now(step)
@@ -332,23 +339,6 @@ class ThreadDriver:
                     raise
                 interrupt = exc
                 value, error = None, exc
-
-    def _go_on_in_background(self, helper: "Helper[Any]") -> None:
-        if self.client.on_event_thread():
-            self._resume(helper, None, None)
-            return
-        settled = threading.Event()
-
-        def first_steps() -> None:
-            try:
-                self._resume(helper, None, None)
-            finally:
-                settled.set()
-
-        if self.client.call_soon(first_steps):
-            settled.wait()
-        else:  # (no event thread: the client is closed)
-            first_steps()
 
     def _now(self, step: Step) -> Tuple[Any, Optional[BaseException]]:
         try:
@@ -527,8 +517,8 @@ class AsyncioDriver:
         try:
             await detached
         except asyncio.CancelledError:
-            if detached.cancelled():
-                await asyncio.wait([task])
+            if detached.cancelled() and (start.take_back or not start.at_detach):
+                await asyncio.wait([task])  # (its clean-up; one past its Detach goes on)
             elif undo is not None and detached.exception() is None:
                 await self.run(undo)
             raise

@@ -282,6 +282,16 @@ class KeptRecipe(Recipe):
                     yield from self._check()
                 except ZooKeeperException:
                     pass  # (the connection went: the state change wakes us)
+                except (Exception, GeneratorExit):
+                    raise
+                except BaseException:
+                    # (An interrupt, in a sync start's first check: the start
+                    # raises it, so it is taken back, as one before the Detach.)
+                    self._started = False
+                    self._drop_hold()
+                    self._untrack()
+                    yield from self._take_back()
+                    raise
             if not self._closed:
                 yield WaitForEvent(self._wake, None, after=generation)
 

@@ -9,7 +9,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
-from typing import Any, Callable, Generator, List
+from typing import Any, Callable, Generator, List, Optional
 
 import pytest
 
@@ -61,9 +61,6 @@ class FakeClient:
         self.queued.append((fn, args))
         fn(*args)
         return True
-
-    def on_event_thread(self) -> bool:
-        return False  # (its call_soon runs the function at once, in the caller)
 
     def retry(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         self.retried += 1
@@ -252,3 +249,30 @@ def test_a_sync_helpers_calls_read_their_own_replies(zk_server: Any,
         # read by the I/O thread; most must not be.)
         assert len(read_by) >= 100 and set(read_by) == {threading.current_thread()}
         client.delete(path)
+
+
+def test_a_start_cancelled_as_it_detaches_does_not_wait_for_its_background_part() -> None:
+    """A helper with nothing to take back goes on past its Detach; its
+    starter, cancelled just before, raises CancelledError at once instead
+    of waiting for the background part to end."""
+    async def main() -> None:
+        driver = AsyncioDriver(AsyncFakeClient())
+        signal = Signal()
+        caller: "Optional[asyncio.Future[None]]" = None
+
+        def cancel_caller() -> None:
+            assert caller is not None
+            caller.cancel()
+
+        def helper() -> Any:
+            yield Callback(cancel_caller)
+            yield Detach()
+            yield WaitForEvent(signal)
+
+        caller = asyncio.ensure_future(driver.run_until_detached(helper(), None))
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(caller), 5)
+        signal.fire()
+        await driver.wait(5)
+
+    asyncio.run(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any, Callable
 
@@ -61,3 +62,36 @@ def test_a_node_right_under_the_root(make_any_client: Callable[..., Any],
         assert path[1:] in node.actual_path and client.get(node.actual_path)[0] == b"top"
         node.close()
         assert not [c for c in client.get_children("/") if path[1:] in c]
+
+
+def test_start_returns_while_the_event_thread_is_busy(make_client: Callable[..., Any],
+                                                      path: str) -> None:
+    """A start does not wait for the event thread, which may be held up by
+    a watcher waiting for the very thread that starts."""
+    client = make_client()
+    client.create_recursive(f"{path}/a", b"0")
+    app_lock = threading.Lock()
+    busy = threading.Event()
+
+    def on_change(data: Any, stat: Any) -> None:
+        if data == b"1":
+            busy.set()
+            with app_lock:  # (waits for the starting thread to let go)
+                pass
+
+    pykeeper.DataWatch(client, f"{path}/a", on_change)
+    node = client.PersistentEphemeralNode(f"{path}/m", b"x")
+    started = threading.Event()
+
+    def start_holding_the_lock() -> None:
+        with app_lock:
+            client.set(f"{path}/a", b"1")
+            if busy.wait(WAIT):  # (the event thread is in the watcher now)
+                node.start()
+                started.set()
+
+    # (In a thread of its own, so that a start that waited would fail the test, not hang it.)
+    threading.Thread(target=start_holding_the_lock, daemon=True).start()
+    assert started.wait(WAIT), "start() waited for the busy event thread"
+    assert client.exists(f"{path}/m") is not None
+    node.close()

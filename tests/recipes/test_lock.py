@@ -309,7 +309,7 @@ def test_ctrl_c_while_disconnected_is_raised_after_the_clean_up_gives_up(
     held.release()
 
 
-def test_ctrl_c_as_a_sync_latch_starts_leaves_it_running(
+def test_ctrl_c_as_a_sync_latch_starts_takes_the_start_back(
         make_client: Callable[..., Any], path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from pykeeper.recipes.latch import LeaderLatchBase
     client = make_client()
@@ -334,6 +334,10 @@ def test_ctrl_c_as_a_sync_latch_starts_leaves_it_running(
     finally:
         signal.signal(signal.SIGINT, previous)
         gate.set()
-    assert latch.wait_for_leadership(WAIT)  # (its keeper went on, on the event thread)
+    # The start raised, so it was taken back (no node to block leadership),
+    # and it may be tried again.
+    assert client.get_children(path) == [] and not latch.is_leader
+    latch.start()
+    assert latch.wait_for_leadership(WAIT)
     latch.close()
     assert client.get_children(path) == []
