@@ -203,7 +203,14 @@ class BaseQueue(Recipe):
                                       int(CreateFlags.EPHEMERAL)), *withdraw, rq.Delete(lease)]
             try:
                 yield Call(ops.commit, withdraw, retry=True)
-            except (BadVersionException, NoNodeException, NodeExistsException):
+            except NoNodeException as failure:
+                if len(withdraw) > 1 and _failed_index(failure) == 0:
+                    # (No `taken/` node, deleted from outside: so no lease either.)
+                    try:
+                        yield Call(ops.delete, entry, stat.version, retry=True)
+                    except (BadVersionException, NoNodeException):
+                        pass
+            except (BadVersionException, NodeExistsException):
                 pass
 
     def _put_all(self, values: Any, priority: int = 100) -> "Helper[None]":

@@ -220,3 +220,30 @@ def test_a_cancelled_registration_leaves_no_instance(zk_server: Any, path: str) 
                 await discovery.close()
 
     asyncio.run(main())
+
+
+def test_a_cancelled_locking_queue_put_is_withdrawn_without_its_taken_node(
+        zk_server: Any, path: str) -> None:
+    """Someone deleted the queue's `taken/` node: there is no lease to
+    respect, and the entry still goes."""
+    async def main() -> None:
+        async with pykeeper.aio.ZooKeeper(zk_server.hosts) as b:
+            queue = b.LockingQueue(path)
+            await queue.put(b"older", priority=7)
+
+            def attempt() -> Attempt:
+                async def undo() -> None:
+                    for child in sorted(await b.get_children(f"{path}/entries"))[1:]:
+                        await b.delete(f"{path}/entries/{child}")
+                # (The same queue object: it made its nodes once, and does not again.)
+                return queue.put(b"new", priority=7), undo
+
+            async def check(k: int) -> None:
+                if await b.exists(f"{path}/taken"):
+                    await b.delete(f"{path}/taken")  # (for the next try)
+                assert await queue.count() == 1, f"cancelled at {k}"
+
+            await b.delete(f"{path}/taken")
+            assert await cancel_at_each_request(b, attempt, check) >= 1
+
+    asyncio.run(main())
