@@ -301,11 +301,12 @@ class ThreadDriver:
         sleep, on the event thread."""
         self._drive(helper, detaching=True)
 
-    def _drive(self, helper: "Helper[Any]", detaching: bool) -> Any:
-        value: Any = None
-        error: Optional[BaseException] = None
+    def _drive(self, helper: "Helper[Any]", detaching: bool, value: Any = None,
+               error: Optional[BaseException] = None, detached: bool = False) -> Any:
+        """The one loop of `run`, `start` and `_resume`: from a `Detach` on
+        (or `detached` from the start), a helper's error is logged and its
+        first wait parks it."""
         interrupt: Optional[BaseException] = None
-        detached = False
         while True:
             try:
                 step = helper.send(value) if error is None else helper.throw(error)
@@ -377,18 +378,7 @@ class ThreadDriver:
 
     def _resume(self, helper: "Helper[Any]", value: Any, error: Optional[BaseException]) -> None:
         """Background: run `helper` on in this thread until it parks or ends."""
-        while True:
-            try:
-                step = helper.send(value) if error is None else helper.throw(error)
-            except StopIteration:
-                return
-            except Exception:
-                log.exception("helper %r failed", helper)
-                return
-            if isinstance(step, (WaitForEvent, Sleep)):
-                self._park(helper, step)
-                return
-            value, error = self._now(step)
+        self._drive(helper, True, value, error, detached=True)
 
     def _park(self, helper: "Helper[Any]", step: Union[WaitForEvent, Sleep]) -> None:
         once = _Once(lambda value: self._resume(helper, value, None))

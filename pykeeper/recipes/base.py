@@ -33,8 +33,8 @@ from ..core.steps import (
     SyncHelperClient, ThreadDriver, WaitForEvent,
 )
 from ..protocol.errors import (
-    ClientClosedException, NodeExistsException, NoNodeException, SessionExpiredException,
-    ZooKeeperException,
+    BadVersionException, ClientClosedException, NodeExistsException, NoNodeException,
+    SessionExpiredException, ZooKeeperException,
 )
 
 log = logging.getLogger("pykeeper")
@@ -42,7 +42,8 @@ T = TypeVar("T")
 
 __all__ = [
     "HoldEvent", "KeptRecipe", "Recipe", "CancelledError", "by_sequence", "children_of",
-    "create_owned", "create_under", "deadline", "delete_if_there", "ensure_path",
+    "create_owned", "create_under", "deadline", "delete_if_made", "delete_if_there",
+    "ensure_path",
     "identifiers", "owner",
 ]
 
@@ -255,6 +256,14 @@ class KeptRecipe(Recipe):
     def _undo_start(self) -> "Optional[Helper[Any]]":
         return self._close()
 
+    def _abandon_start(self) -> "Helper[None]":
+        """A start that failed, was cancelled or interrupted holds nothing
+        (its node taken back, no hold noted) and may be tried again."""
+        self._started = False
+        self._drop_hold()
+        self._untrack()
+        yield from self._take_back()
+
     def _check(self) -> "Helper[None]":
         raise NotImplementedError
         yield  # (a generator)
@@ -270,10 +279,7 @@ class KeptRecipe(Recipe):
         except GeneratorExit:
             raise
         except BaseException:
-            # (A start that failed, or was cancelled, holds nothing and may be tried again.)
-            self._started = False
-            self._untrack()
-            yield from self._take_back()
+            yield from self._abandon_start()
             raise
         while not self._closed:
             generation = self._wake.generation
@@ -287,10 +293,7 @@ class KeptRecipe(Recipe):
                 except BaseException:
                     # (An interrupt, in a sync start's first check: the start
                     # raises it, so it is taken back, as one before the Detach.)
-                    self._started = False
-                    self._drop_hold()
-                    self._untrack()
-                    yield from self._take_back()
+                    yield from self._abandon_start()
                     raise
             if not self._closed:
                 yield WaitForEvent(self._wake, None, after=generation)
@@ -354,6 +357,23 @@ def create_owned(path: str, data: bytes, flags: int, undo: bool = True) -> "Help
         if undo:
             yield from delete_if_there(path)
         raise
+
+
+def delete_if_made(path: str, since_zxid: int,
+                   session_id: Optional[int] = None) -> "Helper[None]":
+    """(A plain create cancelled in flight.) Delete `path`, at the version
+    seen, if it was created after `since_zxid` (the client's last zxid
+    before the create was sent) and, given `session_id`, is an ephemeral
+    node of that session: the node the create made, not another's."""
+    stat = yield Call(ops.exists, path, retry=True)
+    if stat is None or stat.czxid <= since_zxid:
+        return
+    if session_id is not None and stat.ephemeralOwner != session_id:
+        return
+    try:
+        yield Call(ops.delete, path, stat.version, retry=True)
+    except (BadVersionException, NoNodeException):
+        pass
 
 
 def delete_if_there(path: str) -> "Helper[bool]":

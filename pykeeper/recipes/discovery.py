@@ -32,10 +32,8 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from ..core import operations as ops
 from ..core.paths import validate_path
 from ..core.steps import Call, Callback, Detach, Helper, HelperClient, Relay, Signal, WaitForEvent
-from ..protocol.errors import (
-    BadVersionException, NodeExistsException, NoNodeException, ZooKeeperException,
-)
-from .base import Recipe, children_of, create_under
+from ..protocol.errors import NodeExistsException, NoNodeException, ZooKeeperException
+from .base import Recipe, children_of, create_under, delete_if_made
 from .discovery_format import SERVICE_TYPES, ServiceInstance, UriSpec
 from .ephemeral import PersistentEphemeralNodeBase
 
@@ -219,12 +217,7 @@ class ServiceDiscoveryBase(Recipe):
             raise
         except BaseException:
             # (Cancelled with the create in flight: a node it made is taken back.)
-            stat = yield Call(ops.exists, path, retry=True)
-            if stat is not None and stat.czxid > before:
-                try:
-                    yield Call(ops.delete, path, stat.version, retry=True)
-                except (BadVersionException, NoNodeException):
-                    pass
+            yield from delete_if_made(path, before)
             raise
 
     def _update(self, instance: ServiceInstance) -> "Helper[None]":

@@ -22,7 +22,7 @@ from ..core import operations as ops
 from ..core.steps import Call, Helper, HelperClient, WaitForEvent
 from ..protocol.errors import NodeExistsException, NoNodeException
 from ..protocol.records import CreateFlags
-from .base import KeptRecipe, create_under, deadline, delete_if_there
+from .base import KeptRecipe, create_under, deadline, delete_if_made, delete_if_there
 
 __all__ = ["PersistentEphemeralNodeBase", "PersistentEphemeralNode"]
 
@@ -58,10 +58,7 @@ class PersistentEphemeralNodeBase(KeptRecipe):
             # which no keeper would delete, is taken back; a sequential one, by its
             # guid, in create_under.)
             if not self.sequential:
-                stat = yield Call(ops.exists, self.path, retry=True)
-                if stat is not None and stat.ephemeralOwner == self.client.session_id \
-                        and stat.czxid > before:  # (made by this create, not before it)
-                    self.actual_path = self.path
+                yield from delete_if_made(self.path, before, self.client.session_id)
             yield from self._take_back()
             raise
         self._take_hold()

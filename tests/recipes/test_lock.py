@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import threading
 import time
-from typing import Any, Callable, List
+from typing import Any, Callable, Iterator, List
 
 import pytest
 
@@ -241,6 +242,26 @@ def test_an_asyncio_acquire_cancelled_at_any_step_leaves_no_node(
     asyncio.run(main())
 
 
+@contextlib.contextmanager
+def ctrl_c_raises() -> Iterator[Callable[[], None]]:
+    """Meanwhile SIGINT raises KeyboardInterrupt in the main thread (a test
+    runner may have set it otherwise); yields `interrupt()`, which sends the
+    main thread one SIGINT, from any thread."""
+    main = threading.get_ident()
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield lambda: signal.pthread_kill(main, signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def wait_for_contenders(client: Any, path: str, count: int) -> None:
+    """Return once the lock at `path` has `count` contender nodes (or WAIT s passed)."""
+    deadline = time.monotonic() + WAIT
+    while len(client.get_children(path)) < count and time.monotonic() < deadline:
+        client.sync(path)  # (a round trip between looks, not a timed wait)
+
+
 def test_ctrl_c_in_a_waiting_sync_acquire_takes_its_node_back(
         make_client: Callable[..., Any], path: str) -> None:
     """A KeyboardInterrupt in the wait runs the recipe's clean-up, as a
@@ -249,25 +270,20 @@ def test_ctrl_c_in_a_waiting_sync_acquire_takes_its_node_back(
     holder, waiter = make_client(), make_client()
     held = holder.Lock(path)
     held.acquire()
-    main = threading.get_ident()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     waiting = threading.Event()
+    with ctrl_c_raises() as interrupt:
+        def interrupt_once_it_waits() -> None:
+            wait_for_contenders(holder, path, 2)
+            waiting.set()
+            interrupt()
 
-    def interrupt_once_it_waits() -> None:
-        deadline = time.monotonic() + WAIT
-        while len(holder.get_children(path)) < 2 and time.monotonic() < deadline:
-            holder.sync(path)  # (a round trip between looks, not a timed wait)
-        waiting.set()
-        signal.pthread_kill(main, signal.SIGINT)
-
-    thread = threading.Thread(target=interrupt_once_it_waits)
-    try:
-        thread.start()
-        with pytest.raises(KeyboardInterrupt):
-            waiter.Lock(path).acquire()
-    finally:
-        thread.join(WAIT)
-        signal.signal(signal.SIGINT, previous)
+        thread = threading.Thread(target=interrupt_once_it_waits)
+        try:
+            thread.start()
+            with pytest.raises(KeyboardInterrupt):
+                waiter.Lock(path).acquire()
+        finally:
+            thread.join(WAIT)
     assert waiting.is_set()
     assert len(holder.get_children(path)) == 1
     held.release()
@@ -285,26 +301,21 @@ def test_ctrl_c_while_disconnected_is_raised_after_the_clean_up_gives_up(
     waiter = make_client(zk_proxy.hosts, retry=pykeeper.RetryPolicy(deadline=1.0))
     cut = threading.Event()
     waiter.add_listener(lambda state: cut.set() if state == "connecting" else None)
-    main = threading.get_ident()
+    with ctrl_c_raises() as interrupt:
+        def cut_then_interrupt() -> None:
+            wait_for_contenders(holder, path, 2)
+            zk_proxy.refuse()
+            cut.wait(WAIT)
+            interrupt()
 
-    def cut_then_interrupt() -> None:
-        deadline = time.monotonic() + WAIT
-        while len(holder.get_children(path)) < 2 and time.monotonic() < deadline:
-            holder.sync(path)  # (a round trip between looks, not a timed wait)
-        zk_proxy.refuse()
-        cut.wait(WAIT)
-        signal.pthread_kill(main, signal.SIGINT)
-
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    thread = threading.Thread(target=cut_then_interrupt)
-    try:
-        thread.start()
-        with pytest.raises(KeyboardInterrupt):
-            waiter.Lock(path).acquire()
-    finally:
-        thread.join(WAIT)
-        signal.signal(signal.SIGINT, previous)
-        zk_proxy.heal()
+        thread = threading.Thread(target=cut_then_interrupt)
+        try:
+            thread.start()
+            with pytest.raises(KeyboardInterrupt):
+                waiter.Lock(path).acquire()
+        finally:
+            thread.join(WAIT)
+            zk_proxy.heal()
     assert cut.is_set()
     held.release()
 
@@ -319,21 +330,19 @@ def test_ctrl_c_as_a_sync_latch_starts_takes_the_start_back(
     def slow_first_check(self: Any) -> Any:
         checks.append(1)
         if len(checks) == 1:  # (the first check, right after start's Detach)
-            signal.pthread_kill(main, signal.SIGINT)
+            interrupt()
             gate.wait(WAIT)
         return (yield from check(self))
 
-    main = threading.get_ident()
     gate = threading.Event()
     monkeypatch.setattr(LeaderLatchBase, "_check", slow_first_check)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     latch = client.LeaderLatch(path, "me")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            latch.start()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        gate.set()
+    with ctrl_c_raises() as interrupt:
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                latch.start()
+        finally:
+            gate.set()
     # The start raised, so it was taken back (no node to block leadership),
     # and it may be tried again.
     assert client.get_children(path) == [] and not latch.is_leader
