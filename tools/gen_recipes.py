@@ -150,15 +150,19 @@ def _imports(needed: Set[str], local: Set[str], modules: List[Any]) -> List[str]
     return lines
 
 
+def _init_node(cls: type) -> ast.FunctionDef:
+    """The recipe's constructor (the first `__init__` of its MRO), parsed."""
+    for klass in cls.__mro__:
+        if "__init__" in vars(klass):
+            node, _ = _class_node(klass)
+            break
+    return next(i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__")
+
+
 def _init_parameters(cls: type) -> Tuple[List[str], List[str]]:
     """The recipe constructor's parameters after (self, client), as source
     text, and the call passing them on by name."""
-    for klass in cls.__mro__:
-        if "__init__" in vars(klass):
-            node, source = _class_node(klass)
-            break
-    init = next(i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__")
-    args = init.args
+    args = _init_node(cls).args
     if args.posonlyargs or args.vararg or args.kwarg:
         raise ValueError(f"{cls.__name__}.__init__: unsupported signature")
     defaults: List[Any] = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
@@ -177,11 +181,7 @@ def _init_parameters(cls: type) -> Tuple[List[str], List[str]]:
 def _annotation_names(cls: type) -> Set[str]:
     """The names the annotations of the recipe constructor's parameters use
     (past self and client), builtins aside."""
-    for klass in cls.__mro__:
-        if "__init__" in vars(klass):
-            node, _ = _class_node(klass)
-            break
-    init = next(i for i in node.body if isinstance(i, ast.FunctionDef) and i.name == "__init__")
+    init = _init_node(cls)
     args = init.args.args[2:] + init.args.kwonlyargs
     found = {n.id for arg in args if arg.annotation is not None
              for n in ast.walk(arg.annotation) if isinstance(n, ast.Name)}
