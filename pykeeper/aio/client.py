@@ -36,7 +36,7 @@ from ..clients.base import CONNECTED_STATES, ClientBase, State
 from ..core.paths import validate_path
 from ..protocol import requests as rq
 from ..protocol.client_protocol import ClientProtocol
-from ..protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
+from ..protocol.errors import ClientClosedException, TimeoutException
 from ..protocol.records import ACL, ClientInfo, Stat, WatchedEvent
 from ..core.retry import RETRYABLE, RetriedCall, RetryPolicy, current_attempt
 from ..clients.transaction import AsyncReadTransaction, AsyncTransaction
@@ -207,8 +207,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
         try:
             return await ask_async(address.host, address.port, word, limit, self.ssl_context)
         except (OSError, asyncio.TimeoutError) as exc:
-            raise ConnectionLossException(
-                f"{address} did not answer {word!r}: {type(exc).__name__}: {exc}") from None
+            raise self._unanswered(address, word, exc) from None
 
     async def server_version(self) -> Tuple[int, int, int]:
         """The connected server's version, as (3, 8, 4), from its "srvr"

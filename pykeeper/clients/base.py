@@ -307,6 +307,12 @@ class ClientBase:
             raise ConnectionLossException(f"not connected to a server to ask {cmd!r}")
         return address, cmd
 
+    @staticmethod
+    def _unanswered(address: Address, word: str, exc: BaseException) -> ConnectionLossException:
+        """For command(): what a server that did not answer `word` raises."""
+        return ConnectionLossException(
+            f"{address} did not answer {word!r}: {type(exc).__name__}: {exc}")
+
     @property
     def negotiated_session_timeout(self) -> Optional[float]:
         """The session timeout the server granted, in seconds."""

@@ -15,7 +15,7 @@ from ..core import operations as ops
 from .base import ACLs, CONNECTED_STATES, ClientBase, State
 from .events import EventThread
 from ..protocol import requests as rq
-from ..protocol.errors import ClientClosedException, ConnectionLossException, TimeoutException
+from ..protocol.errors import ClientClosedException, TimeoutException
 from ..protocol.records import (
     ACL, ClientInfo, CreateFlags, Stat, WatchedEvent,
 )
@@ -268,8 +268,7 @@ class ZooKeeper(ClientBase, RecipeFactories):
         try:
             return ask(address.host, address.port, word, limit, self.ssl_context)
         except OSError as exc:
-            raise ConnectionLossException(
-                f"{address} did not answer {word!r}: {type(exc).__name__}: {exc}") from None
+            raise self._unanswered(address, word, exc) from None
 
     def server_version(self) -> Tuple[int, int, int]:
         """The connected server's version, as (3, 8, 4), from its "srvr"
